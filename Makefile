@@ -1,0 +1,80 @@
+# cnn-labs — `make help` lists the targets.
+#
+# Settings (override on the command line, e.g. `make data MIRROR=/media/usb/cnn-labs-data`):
+#   MIRROR  offline mirror folder (artifacts + SHA256SUMS) searched before downloading.
+#           Default: ../shared/data beside the repository when it exists, else none.
+#   PYTHON  the Python 3.11 used to build the virtual environment.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+MIRROR ?= $(or $(CNN_LABS_MIRROR),$(wildcard $(abspath ../shared/data)))
+export CNN_LABS_MIRROR := $(MIRROR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export MPLBACKEND := Agg
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+LINTED := helpers tests tools solutions notebooks bench
+
+.PHONY: help env data notebooks solutions smoke lint unit notebooks-check nbval test lab bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@echo "  settings: MIRROR=$(MIRROR)"
+
+env: $(STAMP) ## Build .venv from the registries and register its Jupyter kernel "cnn-labs"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m tools.kernel install
+	$(PY) -m tools.kernel check
+	@touch $@
+
+data: env ## Fetch every artifact (mirror first, then cache, then download), verified
+	$(PY) -m helpers.data fetch all
+
+notebooks: env ## Generate the student notebooks in notebooks/ from solutions/
+	$(PY) -m tools.notebooks generate
+
+solutions: data ## Run every solution at full settings; keep only successful runs; record results
+	$(PY) -m tools.run_solutions
+	$(PY) -m tools.notebooks generate
+
+smoke: data ## Run every solution with tiny parameters (build/smoke/, nothing replaced)
+	$(PY) -m tools.run_solutions --smoke
+
+lint: env ## ruff on helpers, tests, tools and the notebooks
+	$(VENV)/bin/ruff check $(wildcard $(LINTED))
+	$(VENV)/bin/ruff format --check $(wildcard helpers tests tools bench)
+
+unit: env ## Unit tests (fast ones first)
+	$(PY) -m pytest -q -m "not slow and not browser" tests
+
+notebooks-check: env ## Student notebooks up to date with the solutions, and leak-free
+	$(PY) -m tools.notebooks check
+	$(PY) -m tools.notebooks leaks
+
+nbval: data ## Re-run the stored solutions and compare the checked outputs (nbval)
+	$(PY) -m tools.kernel check
+	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900 solutions/*.ipynb
+
+slow: data ## Slow tests: real training, filled-in student notebooks, the browser test
+	$(PY) -m pytest -q -m "slow or browser" tests
+
+test: lint unit notebooks-check slow nbval ## The full test suite (what CI runs)
+
+lab: notebooks ## Open the student notebooks in JupyterLab on the course's kernel
+	$(PY) -m tools.kernel check
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: data ## Benchmark: course vs classic pipeline, throughput, memory
+	$(PY) -m bench
+
+clean: ## Remove build outputs (keeps .venv and data/)
+	rm -rf build .pytest_cache .ruff_cache
