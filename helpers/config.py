@@ -1,4 +1,4 @@
-"""Where the course keeps things: repository paths and the data settings read from the environment."""
+"""Where the course keeps things: repo paths and data settings from the environment."""
 
 from __future__ import annotations
 

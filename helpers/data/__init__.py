@@ -1,1 +1,26 @@
-"""The course's data layer: a registry of artifacts, verified fetching, and ready-to-train loaders."""
+"""The course's data layer: an artifact registry, verified fetching and ready-to-train loaders."""
+
+from helpers.data.fetch import cached_info, fetch, source_of
+from helpers.data.folders import (
+    FolderReport,
+    FolderScan,
+    check_image_folder,
+    load_images,
+    scan_image_folder,
+)
+from helpers.data.registry import ARTIFACTS, Artifact, DataError, get_artifact
+
+__all__ = [
+    "ARTIFACTS",
+    "Artifact",
+    "DataError",
+    "FolderReport",
+    "FolderScan",
+    "cached_info",
+    "check_image_folder",
+    "fetch",
+    "get_artifact",
+    "load_images",
+    "scan_image_folder",
+    "source_of",
+]

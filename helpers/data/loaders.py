@@ -1,0 +1,261 @@
+"""Ready-to-train datasets: MNIST as arrays, image folders as decoded arrays and tf.data pipelines.
+
+Every split here is deterministic and documented, so a number in a lab can be reproduced:
+
+* **MNIST** — the standard 60,000 training and 10,000 test digits, in the original order.
+* **Cats vs dogs** (``cats_and_dogs_filtered``) — ``train/`` (1,000 cats + 1,000 dogs) is the
+  training set. The shipped ``validation/`` folder (500 + 500) is split per class in natural
+  filename order: the first half (``cat.2000``–``cat.2249``, ``dog.2000``–``dog.2249``) is the
+  validation set we tune on, the second half (``…2250``–``…2499``) is the held-out test set we
+  look at once, at the end.
+* **Chest X-ray** (``chest_xray_small``) — the shipped ``val/`` split has only 4 images, far too few
+  to tune on, so we carve a validation set out of ``train/``: all images of a patient go to
+  validation when ``crc32(patient id) % 5 == 0`` (about 20 % of the patients). Grouping by patient
+  keeps near-identical images of one person from sitting on both sides of the split.
+  ``test/`` is the held-out test set.
+
+Images are decoded once, resized, and kept in memory as ``uint8`` arrays: decoding JPEGs every
+epoch would cost about as much as training on them. Models rescale pixels themselves (a
+``Rescaling`` layer), so what goes in is always plain 0–255 pixels.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from helpers.data.fetch import DataError, fetch
+from helpers.data.folders import load_images, scan_image_folder
+
+__all__ = [
+    "ImageDataset",
+    "ImageSplit",
+    "load_cats_and_dogs",
+    "load_chest_xray",
+    "load_image_folder",
+    "load_mnist",
+    "patient_id",
+]
+
+MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def load_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """MNIST as ``(x_train, y_train), (x_test, y_test)`` uint8 arrays, read with numpy.
+
+    ``keras.datasets.mnist.load_data()`` would check Keras' own hash of its own file and try to
+    download it; reading the verified ``mnist.npz`` ourselves works offline with any faithful copy.
+    """
+    path = fetch("mnist")
+    try:
+        with np.load(path) as arrays:
+            missing = [key for key in MNIST_KEYS if key not in arrays]
+            if missing:
+                raise DataError(
+                    f"{path} has no {', '.join(missing)} array; it is not an MNIST file. "
+                    "Delete it and run `python -m helpers.data fetch mnist` again."
+                )
+            x_train, y_train, x_test, y_test = (arrays[key] for key in MNIST_KEYS)
+    except (OSError, ValueError) as error:
+        raise DataError(
+            f"{path} could not be read as a numpy .npz file ({error}). "
+            "Delete it and run `python -m helpers.data fetch mnist` again."
+        ) from error
+    return (x_train, y_train), (x_test, y_test)
+
+
+@dataclass
+class ImageSplit:
+    """One split of an image dataset: decoded images, integer labels and the files they came from."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    files: list[Path]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, keep: np.ndarray) -> ImageSplit:
+        """The images selected by a boolean mask or index array."""
+        indices = np.arange(len(self))[keep]
+        return ImageSplit(self.images[indices], self.labels[indices], [self.files[i] for i in indices])
+
+    def take(self, n: int | None, seed: int = 0) -> ImageSplit:
+        """A class-balanced random subset of at most ``n`` images (all of them when n is None)."""
+        if n is None or n >= len(self):
+            return self
+        rng = np.random.default_rng(seed)
+        classes = np.unique(self.labels)
+        per_class = [rng.permutation(np.flatnonzero(self.labels == c)) for c in classes]
+        chosen = np.sort(np.concatenate([idx[: max(1, n // len(classes))] for idx in per_class]))
+        return self.subset(chosen)
+
+
+@dataclass
+class ImageDataset:
+    """A labelled image dataset in memory: ``splits`` maps "train"/"validation"/"test" to ImageSplits."""
+
+    name: str
+    class_names: list[str]
+    splits: dict[str, ImageSplit]
+    rule: str = ""
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    def __getitem__(self, split: str) -> ImageSplit:
+        if split not in self.splits:
+            raise KeyError(f"{self.name} has no split {split!r}; it has {', '.join(self.splits)}")
+        return self.splits[split]
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        """Shape of one image, e.g. (150, 150, 3)."""
+        return next(iter(self.splits.values())).images.shape[1:]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Images per split and class, e.g. ``{"train": {"cats": 1000, "dogs": 1000}, ...}``."""
+        return {
+            split: {
+                name: int(np.sum(part.labels == index)) for index, name in enumerate(self.class_names)
+            }
+            for split, part in self.splits.items()
+        }
+
+    def summary(self) -> str:
+        """A small text table of images per split and class."""
+        width = max(len(name) for name in self.class_names) + 2
+        header = "split".ljust(12) + "".join(n.rjust(width) for n in self.class_names) + "total".rjust(8)
+        lines = [header]
+        for split, per_class in self.counts().items():
+            row = split.ljust(12) + "".join(str(per_class[n]).rjust(width) for n in self.class_names)
+            lines.append(row + str(sum(per_class.values())).rjust(8))
+        return "\n".join(lines)
+
+    def pipeline(
+        self,
+        split: str,
+        batch_size: int = 32,
+        *,
+        shuffle: bool | None = None,
+        augment=None,
+        seed: int = 0,
+    ):
+        """A batched, prefetched ``tf.data.Dataset`` of (uint8 images, labels) for one split.
+
+        Training data is shuffled every epoch (``shuffle`` defaults to True for "train" only);
+        ``augment`` (a Keras layer or model) is applied to whole batches in the pipeline, and only
+        to the split you ask for: pass it for "train", never for validation or test.
+        """
+        import tensorflow as tf
+
+        part = self[split]
+        shuffle = (split == "train") if shuffle is None else shuffle
+        data = tf.data.Dataset.from_tensor_slices((part.images, part.labels))
+        if shuffle:
+            data = data.shuffle(len(part), seed=seed, reshuffle_each_iteration=True)
+        data = data.batch(batch_size)
+        if augment is not None:
+            data = data.map(
+                lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
+            )
+        return data.prefetch(tf.data.AUTOTUNE)
+
+
+def load_image_folder(
+    root: Path | str, image_size: int, color_mode: str = "rgb"
+) -> tuple[ImageSplit, list[str], list[tuple[Path, str]]]:
+    """Decode a ``root/<class>/<image>`` tree into an ImageSplit, dropping unreadable files.
+
+    Returns the split, the class names (sorted folder names, as Keras'
+    ``image_dataset_from_directory`` orders them) and the files that were skipped, with reasons.
+    """
+    scan = scan_image_folder(root)
+    images, ok = load_images(scan.files, image_size, color_mode=color_mode)
+    skipped = list(scan.skipped) + [(f, "unreadable image") for f, good in zip(scan.files, ok) if not good]
+    files = [f for f, good in zip(scan.files, ok) if good]
+    return ImageSplit(images[ok], np.asarray(scan.labels)[ok], files), list(scan.class_names), skipped
+
+
+def _first_half_per_class(part: ImageSplit) -> np.ndarray:
+    """Boolean mask selecting, for each class, the first half of its images in file order."""
+    mask = np.zeros(len(part), dtype=bool)
+    for label in np.unique(part.labels):
+        indices = np.flatnonzero(part.labels == label)
+        mask[indices[: len(indices) // 2]] = True
+    return mask
+
+
+def load_cats_and_dogs(image_size: int = 150) -> ImageDataset:
+    """Cats vs dogs at ``image_size`` px: train 2,000; validation 500 and held-out test 500.
+
+    The shipped validation folder is split per class in filename order: first half validation,
+    second half test (see the module docstring).
+    """
+    root = fetch("cats_and_dogs")
+    train, class_names, skipped = load_image_folder(root / "train", image_size)
+    held_out, held_out_classes, more_skipped = load_image_folder(root / "validation", image_size)
+    if held_out_classes != class_names:
+        raise DataError(
+            f"{root / 'validation'} has classes {held_out_classes} but {root / 'train'} has "
+            f"{class_names}; both must hold the same class folders."
+        )
+    first_half = _first_half_per_class(held_out)
+    return ImageDataset(
+        name="cats_and_dogs",
+        class_names=class_names,
+        splits={
+            "train": train,
+            "validation": held_out.subset(first_half),
+            "test": held_out.subset(~first_half),
+        },
+        rule="validation/ split per class in filename order: first half validation, second half test",
+        skipped=skipped + more_skipped,
+    )
+
+
+def patient_id(path: Path | str) -> str:
+    """The patient a chest X-ray file belongs to: ``person1004_bacteria_2935`` → ``person1004``.
+
+    NORMAL files are named ``IM-0133-0001`` or ``NORMAL2-IM-0135-0001``: the patient is the name
+    without its trailing image number(s).
+    """
+    stem = Path(path).stem
+    if stem.startswith("person"):
+        return stem.split("_")[0]
+    match = re.match(r"^((?:NORMAL2-)?IM-\d+)", stem)
+    return match.group(1) if match else stem
+
+
+def is_validation_patient(path: Path | str, fraction_denominator: int = 5) -> bool:
+    """True when the file's patient falls in the validation carve-out (crc32 of the id mod 5 == 0)."""
+    return zlib.crc32(patient_id(path).encode()) % fraction_denominator == 0
+
+
+def load_chest_xray(image_size: int = 128) -> ImageDataset:
+    """Chest X-rays (grayscale) at ``image_size`` px: train/validation carved by patient, and test.
+
+    The shipped ``val/`` folder (4 images) is ignored: validation is about 20 % of the training
+    patients, chosen by a fixed hash of the patient id (see the module docstring).
+    """
+    root = fetch("chest_xray")
+    train_all, class_names, skipped = load_image_folder(root / "train", image_size, "grayscale")
+    test, test_classes, more_skipped = load_image_folder(root / "test", image_size, "grayscale")
+    if test_classes != class_names:
+        raise DataError(
+            f"{root / 'test'} has classes {test_classes} but {root / 'train'} has {class_names}."
+        )
+    in_validation = np.array([is_validation_patient(f) for f in train_all.files], dtype=bool)
+    return ImageDataset(
+        name="chest_xray",
+        class_names=class_names,
+        splits={
+            "train": train_all.subset(~in_validation),
+            "validation": train_all.subset(in_validation),
+            "test": test,
+        },
+        rule="validation = training patients with crc32(patient id) % 5 == 0; val/ (4 images) unused",
+        skipped=skipped + more_skipped,
+    )

@@ -1,0 +1,199 @@
+"""Every file the course uses, in one place: its source, checksum, licence and citation.
+
+The facts here come from the course mirror's ``PROVENANCE.md``. ``sha256`` and ``size`` describe the
+*canonical* download. Some mirror copies are faithful rebuilds whose bytes differ (their own
+checksums are in the mirror's ``SHA256SUMS``); ``notes`` says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ARTIFACTS", "Artifact", "DataError", "get_artifact"]
+
+
+class DataError(Exception):
+    """A data problem the user can fix; the message names the file, the problem and the remedy."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One downloadable file (or zip archive) and everything we know about where it comes from."""
+
+    name: str
+    filename: str
+    url: str | None
+    sha256: str | None
+    size: int | None
+    licence: str
+    citation: str
+    description: str
+    #: For zips: the folder inside the cache that receives the zip's contents.
+    extract_to: str | None = None
+    notes: str = ""
+    #: Optional artifacts are left out of ``fetch all`` unless the mirror or cache can provide them.
+    optional: bool = False
+    #: Post-extraction hook: called with the freshly extracted folder before it is moved into place.
+    prepare: Callable[[Path], None] | None = None
+
+    @property
+    def is_archive(self) -> bool:
+        """True for zips that ``fetch`` extracts into ``extract_to``."""
+        return self.extract_to is not None
+
+
+MNIST = Artifact(
+    name="mnist",
+    filename="mnist.npz",
+    url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+    sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+    size=11_490_434,
+    licence="CC BY-SA 3.0 (Yann LeCun and Corinna Cortes)",
+    citation=(
+        "Y. LeCun, L. Bottou, Y. Bengio and P. Haffner (1998). Gradient-based learning applied to "
+        "document recognition. Proceedings of the IEEE 86(11): 2278-2324."
+    ),
+    description="MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28, gray.",
+    notes=(
+        "The course mirror's copy (11,490,519 bytes, sha256 06af5dfe...) holds arrays "
+        "byte-identical to the original MNIST data in the original order, but the npz container "
+        "is not Keras' file, so keras.datasets.mnist.load_data() rejects it: read it with np.load."
+    ),
+)
+
+CATS_AND_DOGS = Artifact(
+    name="cats_and_dogs",
+    filename="cats_and_dogs_filtered.zip",
+    url="https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
+    sha256="91af24e0be191e9380dafc8710d0933fa826ec8e51f26f85c1fddba4e8018e3f",
+    size=68_606_236,
+    licence="Kaggle Dogs vs. Cats competition terms (research and education use)",
+    citation=(
+        "J. Elson, J. R. Douceur, J. Howell and J. Saul (2007). Asirra: a CAPTCHA that exploits "
+        "interest-aligned manual image categorization. Proc. 14th ACM CCS. Microsoft Research."
+    ),
+    description=(
+        "Google's filtered Kaggle Dogs vs. Cats subset: train/ 1000 cats + 1000 dogs, "
+        "validation/ 500 + 500 (JPEG, RGB)."
+    ),
+    extract_to="cats_and_dogs_filtered",
+    notes=(
+        "The sha256 comes from a third-party Git LFS pointer (HubBucket-Team/depot) whose size, "
+        "68,606,236 bytes, matches the canonical zip; it could not be checked against the real "
+        "file. The course mirror's zip (68,492,311 bytes, sha256 8bf7c54d...) is a rebuild whose "
+        "images are byte-identical to the originals (it leaves out the zip's vectorize.py script)."
+    ),
+)
+
+CHEST_XRAY = Artifact(
+    name="chest_xray",
+    filename="chest_xray_small.zip",
+    url=None,
+    sha256=None,
+    size=None,
+    licence="CC BY 4.0",
+    citation=(
+        "D. S. Kermany, M. Goldbaum, W. Cai et al. (2018). Identifying medical diagnoses and "
+        "treatable diseases by image-based deep learning. Cell 172(5): 1122-1131. Data: Kermany, "
+        "Zhang, Goldbaum (2018), Mendeley Data, doi:10.17632/rscbjbr9sj."
+    ),
+    description=(
+        "Chest X-rays, NORMAL vs PNEUMONIA, grayscale JPEG with shorter side 256 px: "
+        "train 1738, val 4, test 208 (1950 images)."
+    ),
+    extract_to="chest_xray_small",
+    notes=(
+        "A derived subset with no public download: it is available from the course mirror "
+        "(35,105,651 bytes, sha256 a2288905...). Built from the Flatiron School "
+        "chest_xray_downsampled/ subset of Kermany et al.: converted to grayscale, resized with "
+        "LANCZOS to a shorter side of 256 px (no upscaling), saved as JPEG quality 90; see "
+        "PROVENANCE.md. The val split has only 4 images; carve validation out of train."
+    ),
+)
+
+MOBILENET_V2_NO_TOP = Artifact(
+    name="mobilenet_v2_no_top",
+    filename="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
+    url=(
+        "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+    ),
+    sha256=None,
+    size=9_406_464,
+    licence="Apache-2.0",
+    citation=(
+        "M. Sandler, A. Howard, M. Zhu, A. Zhmoginov and L.-C. Chen (2018). MobileNetV2: inverted "
+        "residuals and linear bottlenecks. CVPR 2018."
+    ),
+    description="ImageNet weights for keras.applications.MobileNetV2(include_top=False), 1.0/224.",
+    notes=(
+        "Keras pins no hash for this file, so a download is checked by size only. The course "
+        "mirror's copy (9,421,704 bytes, sha256 71e4c4ec...) was rebuilt from the same TF-slim "
+        "checkpoint: values expected identical, file bytes differ. Load it with "
+        "MobileNetV2(weights=PATH) or put it in ~/.keras/models/ under this name."
+    ),
+)
+
+IMAGENET_CLASS_INDEX = Artifact(
+    name="imagenet_class_index",
+    filename="imagenet_class_index.json",
+    url="https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
+    sha256="a1e7a966a1f601d39e4b43e119b3e7dd4a2ad3ea08cf69847cbaf021013767bc",
+    size=35_363,
+    licence="Apache-2.0 (Keras)",
+    citation=(
+        "Keras (F. Chollet et al.); classes of O. Russakovsky et al. (2015), ImageNet Large Scale "
+        "Visual Recognition Challenge, IJCV 115(3): 211-252."
+    ),
+    description="The 1000 ImageNet class ids and names used by decode_predictions.",
+    notes=(
+        "The course mirror's copy is byte-identical to Keras' file: its md5 is "
+        "c2c37ea517e94d9795004a39431a14cb, the hash Keras pins. Put it in ~/.keras/models/ and "
+        "decode_predictions works offline."
+    ),
+)
+
+MOBILENET_V2_APPROX_TOP = Artifact(
+    name="mobilenet_v2_approx_top",
+    filename="mobilenet_v2_1.0_224_with_approx_top.h5",
+    url=None,
+    sha256=None,
+    size=None,
+    licence="Apache-2.0 (TF-slim checkpoint backbone; classifier from google-coral/test_data)",
+    citation=MOBILENET_V2_NO_TOP.citation,
+    description=(
+        "MobileNetV2 1.0/224 with a 1000-class head, for demos of ImageNet predictions "
+        "(load with MobileNetV2(weights=PATH, include_top=True))."
+    ),
+    notes=(
+        "NOT canonical and NOT the Keras file: the exact backbone above plus an approximate "
+        "classifier head dequantized from an int8 Coral model (14,549,768 bytes, sha256 "
+        "35095188...). Probabilities differ from genuine Keras output; rankings are sensible. "
+        "Never rename it to the Keras file name. Only available from the course mirror."
+    ),
+    optional=True,
+)
+
+#: Every artifact by name, in the order ``fetch all`` fetches them.
+ARTIFACTS: dict[str, Artifact] = {
+    artifact.name: artifact
+    for artifact in (
+        MNIST,
+        CATS_AND_DOGS,
+        CHEST_XRAY,
+        MOBILENET_V2_NO_TOP,
+        IMAGENET_CLASS_INDEX,
+        MOBILENET_V2_APPROX_TOP,
+    )
+}
+
+
+def get_artifact(name: str) -> Artifact:
+    """The registry entry called ``name``; a DataError lists the valid names when there is none."""
+    try:
+        return ARTIFACTS[name]
+    except KeyError:
+        valid = ", ".join(ARTIFACTS)
+        raise DataError(f"unknown artifact {name!r}; valid names are: {valid}") from None

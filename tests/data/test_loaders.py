@@ -1,0 +1,112 @@
+"""The labs' datasets: documented, deterministic splits of the real artifacts, ready for training."""
+
+import numpy as np
+import pytest
+
+from helpers.data import loaders
+from helpers.data.fetch import DataError
+from helpers.data.loaders import ImageSplit, patient_id
+
+
+@pytest.fixture(scope="module")
+def cats_and_dogs():
+    import os
+
+    if not os.environ.get("CNN_LABS_MIRROR"):
+        pytest.skip("needs the data mirror (CNN_LABS_MIRROR)")
+    return loaders.load_cats_and_dogs(image_size=32)
+
+
+def test_mnist_loads_the_original_digits_in_the_original_order(real_mirror):
+    (x_train, y_train), (x_test, y_test) = loaders.load_mnist()
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert x_train.dtype == np.uint8
+    assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_a_file_that_is_not_mnist_gets_an_error_naming_it(tmp_path, monkeypatch):
+    bad = tmp_path / "mnist.npz"
+    np.savez(bad, images=np.zeros(3))
+    monkeypatch.setattr(loaders, "fetch", lambda name: bad)
+    with pytest.raises(DataError, match=r"mnist\.npz has no x_train, y_train, x_test, y_test"):
+        loaders.load_mnist()
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(DataError, match=r"could not be read.*fetch mnist"):
+        loaders.load_mnist()
+
+
+def test_cats_and_dogs_splits_follow_the_documented_rule(cats_and_dogs):
+    assert cats_and_dogs.class_names == ["cats", "dogs"]
+    assert cats_and_dogs.counts() == {
+        "train": {"cats": 1000, "dogs": 1000},
+        "validation": {"cats": 250, "dogs": 250},
+        "test": {"cats": 250, "dogs": 250},
+    }
+    validation_names = {f.name for f in cats_and_dogs["validation"].files}
+    test_names = {f.name for f in cats_and_dogs["test"].files}
+    assert "cat.2000.jpg" in validation_names and "dog.2249.jpg" in validation_names
+    assert "cat.2250.jpg" in test_names and "dog.2499.jpg" in test_names
+    assert not validation_names & test_names
+    assert cats_and_dogs.image_shape == (32, 32, 3)
+    assert cats_and_dogs["train"].images.dtype == np.uint8
+
+
+def test_labels_match_the_class_folder_of_each_file(cats_and_dogs):
+    for split in ("train", "validation", "test"):
+        part = cats_and_dogs[split]
+        folders = [f.parent.name for f in part.files]
+        assert [cats_and_dogs.class_names[i] for i in part.labels] == folders
+
+
+def test_summary_is_a_readable_table_of_counts(cats_and_dogs):
+    lines = cats_and_dogs.summary().splitlines()
+    assert lines[0].split() == ["split", "cats", "dogs", "total"]
+    assert lines[1].split() == ["train", "1000", "1000", "2000"]
+
+
+def test_pipeline_batches_shuffles_training_only_and_augments_only_when_asked(cats_and_dogs):
+    first = next(iter(cats_and_dogs.pipeline("validation", batch_size=16)))
+    again = next(iter(cats_and_dogs.pipeline("validation", batch_size=16)))
+    assert first[0].shape == (16, 32, 32, 3)
+    assert np.array_equal(first[1], cats_and_dogs["validation"].labels[:16])
+    assert np.array_equal(first[0], again[0])
+    train_batch = next(iter(cats_and_dogs.pipeline("train", batch_size=64)))
+    assert not np.array_equal(train_batch[1], cats_and_dogs["train"].labels[:64])
+    calls = []
+
+    def flip(images, training=False):
+        calls.append(training)
+        return images[:, :, ::-1]
+
+    flipped = next(iter(cats_and_dogs.pipeline("validation", batch_size=16, augment=flip)))
+    assert calls == [True]
+    assert np.array_equal(flipped[0], first[0][:, :, ::-1])
+
+
+def test_take_returns_a_balanced_subset():
+    split = ImageSplit(np.zeros((10, 2, 2, 1), np.uint8), np.array([0] * 6 + [1] * 4), list(range(10)))
+    subset = split.take(4, seed=1)
+    assert np.bincount(subset.labels).tolist() == [2, 2]
+    assert split.take(None) is split
+
+
+def test_patient_ids_group_the_images_of_one_person():
+    assert patient_id("train/PNEUMONIA/person1004_bacteria_2935.jpeg") == "person1004"
+    assert patient_id("person1004_virus_1688.jpeg") == "person1004"
+    assert patient_id("NORMAL/IM-0011-0001-0001.jpeg") == "IM-0011"
+    assert patient_id("NORMAL2-IM-0135-0001.jpeg") == "NORMAL2-IM-0135"
+
+
+def test_chest_xray_validation_is_carved_from_train_by_patient(real_mirror):
+    data = loaders.load_chest_xray(image_size=32)
+    counts = data.counts()
+    assert counts["test"] == {"NORMAL": 78, "PNEUMONIA": 130}
+    train_total = sum(counts["train"].values()) + sum(counts["validation"].values())
+    assert train_total == 447 + 1291
+    assert 0.12 < sum(counts["validation"].values()) / train_total < 0.28
+    train_patients = {patient_id(f) for f in data["train"].files}
+    validation_patients = {patient_id(f) for f in data["validation"].files}
+    assert not train_patients & validation_patients
+    assert data.image_shape == (32, 32, 1)
