@@ -1,0 +1,339 @@
+"""Run the solution notebooks headless with papermill, on the course's kernel "cnn-labs".
+
+Full runs (the default) use each notebook's own settings. A successful run replaces the stored
+solution (outputs included) and records its metrics in ``solutions/results.json`` and
+``solutions/RESULTS.md``; a failed run leaves the solution untouched and is kept in
+``build/failed/`` for inspection. Smoke runs (``--smoke``) use the tiny settings of
+``tools/smoke_parameters.json``, write to ``build/smoke/`` and change nothing else.
+
+Usage::
+
+    python -m tools.run_solutions                      # every solution, full settings
+    python -m tools.run_solutions 01_mnist_convnet     # some of them (stems or paths)
+    python -m tools.run_solutions --smoke              # every solution, tiny settings
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from tools.kernel import KERNEL_NAME, kernel_problems
+from tools.notebooks import REPO, serialise, shown, write_atomic
+
+#: Where a notebook writes its headline metrics (must match ``helpers.results.RESULTS_ENV``).
+RESULTS_ENV = "CNN_LABS_RESULTS_FILE"
+
+#: The first columns of RESULTS.md, with their headings; any other metrics follow them.
+COLUMNS = {
+    "test_accuracy": "Test accuracy (%)",
+    "seconds": "Seconds",
+    "peak_rss_mb": "Peak memory (MB)",
+}
+
+#: Bookkeeping in results.json that is not a metric.
+NOT_METRICS = {"finished"}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How one papermill run went."""
+
+    ok: bool
+    seconds: float
+    error: str = ""  # which cell failed and why; empty when ok
+    metrics: dict = field(default_factory=dict)  # what the notebook recorded
+
+
+@contextlib.contextmanager
+def environment_variable(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the duration of a block (the kernel inherits it)."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = old
+
+
+def describe_failure(error: Exception) -> str:
+    """One line saying which cell failed and how."""
+    if isinstance(error, PapermillExecutionError):
+        where = f"cell {error.cell_index} (In [{error.exec_count}]) raised {error.ename}"
+        message = error.evalue
+    else:
+        where, message = type(error).__name__, str(error)
+    return f"{where}: {' '.join(message.split())}"
+
+
+def run_notebook(src: Path, out: Path, parameters: dict | None = None) -> RunResult:
+    """Execute ``src`` into ``out`` on the course's kernel, in the folder of ``src``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics_file = Path(tmp, "results.json")
+        start = time.perf_counter()
+        try:
+            with environment_variable(RESULTS_ENV, str(metrics_file)):
+                papermill.execute_notebook(
+                    str(src),
+                    str(out),
+                    kernel_name=KERNEL_NAME,
+                    language="python",  # for the parameters cell, whatever the metadata says
+                    parameters=parameters,
+                    cwd=str(src.parent),
+                    progress_bar=False,
+                    log_output=False,
+                )
+            error = ""
+        except Exception as exc:  # any failure of one notebook must not stop the others
+            error = describe_failure(exc)
+        seconds = time.perf_counter() - start
+        has_metrics = metrics_file.exists() and metrics_file.stat().st_size
+        metrics = json.loads(metrics_file.read_text()) if has_metrics else {}
+    return RunResult(not error, seconds, error, metrics)
+
+
+def strip_run_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove papermill's bookkeeping (timings, status) from a run notebook; keep the outputs."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    return nb
+
+
+def cpu_model() -> str:
+    """The CPU model from /proc/cpuinfo, else what the platform module knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def package_version(*names: str) -> str | None:
+    """The installed version of the first of these distributions that is installed."""
+    for name in names:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return metadata.version(name)
+    return None
+
+
+def machine_info() -> dict:
+    """What the numbers in results.json were measured on."""
+    return {
+        "platform": platform.platform(),
+        "processor": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "tensorflow": package_version("tensorflow", "tensorflow-cpu"),
+        "keras": package_version("keras"),
+    }
+
+
+def update_results(results_path: Path, stem: str, metrics: dict, seconds: float) -> dict:
+    """Record one lab's run in results.json (other labs' entries kept); return the new content."""
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results.setdefault("labs", {})[stem] = {
+        **metrics,
+        "seconds": round(seconds, 1),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    results["machine"] = machine_info()
+    write_atomic(results_path, json.dumps(results, indent=2, sort_keys=True) + "\n")
+    return results
+
+
+def format_value(key: str, value) -> str:
+    """One table cell: accuracy in percent, seconds and memory to one decimal."""
+    if value is None:
+        return "–"
+    if key == "test_accuracy":
+        return f"{100 * value:.2f}"
+    if key in ("seconds", "peak_rss_mb"):
+        return f"{value:.1f}"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def render_results_table(results: dict) -> str:
+    """The markdown table of RESULTS.md: one row per lab, and the total time."""
+    labs = results.get("labs", {})
+    extra = sorted({key for lab in labs.values() for key in lab} - set(COLUMNS) - NOT_METRICS)
+    columns = {**COLUMNS, **{key: key for key in extra}}
+    rows = [
+        "| Lab | " + " | ".join(columns.values()) + " |",
+        "|---|" + "--:|" * len(columns),
+    ]
+    for stem, lab in sorted(labs.items()):
+        cells = [format_value(key, lab.get(key)) for key in columns]
+        rows.append(f"| {stem} | " + " | ".join(cells) + " |")
+    total = sum(lab.get("seconds", 0) for lab in labs.values())
+    total_cells = [f"**{total:.1f}**" if key == "seconds" else "" for key in columns]
+    rows.append("| **Total** | " + " | ".join(total_cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def render_results_markdown(results: dict) -> str:
+    """The whole of RESULTS.md: heading, table, and the machine the numbers come from."""
+    machine = results.get("machine", {})
+    return (
+        "# Results of the last full runs\n\n"
+        "Written by `make solutions` (`tools/run_solutions.py`) from `results.json`; "
+        "do not edit by hand.\n\n"
+        + render_results_table(results)
+        + f"\nMachine: {machine.get('processor')}, {machine.get('cpu_count')} CPUs, "
+        f"{machine.get('platform')}; Python {machine.get('python')}, "
+        f"TensorFlow {machine.get('tensorflow')}, Keras {machine.get('keras')}.\n"
+    )
+
+
+def run_full(src: Path, build: Path) -> RunResult:
+    """Run a solution at full settings; keep it and its metrics only if the run succeeded."""
+    out = build / "runs" / src.name
+    failed = build / "failed" / src.name
+    failed.unlink(missing_ok=True)
+    result = run_notebook(src, out)
+    if not result.ok:
+        if out.exists():
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(out, failed)
+        return result
+    executed = strip_run_metadata(nbformat.read(out, as_version=4))
+    write_atomic(src, serialise(executed))
+    out.unlink()
+    results = update_results(src.parent / "results.json", src.stem, result.metrics, result.seconds)
+    write_atomic(src.parent / "RESULTS.md", render_results_markdown(results))
+    return result
+
+
+def load_smoke_parameters(path: Path) -> dict[str, dict]:
+    """The smoke settings of every lab, ``{stem: {NAME: value}}``."""
+    if not path.exists():
+        sys.exit(f"error: there is no {shown(path)}; create it, e.g. as {{}}")
+    return json.loads(path.read_text())
+
+
+def select_solutions(names: list[str], solutions: Path) -> list[Path]:
+    """The solution notebooks to run: all of them, or those named by stem or path."""
+    available = sorted(solutions.glob("*.ipynb"))
+    if not names:
+        return available
+    chosen = [solutions / f"{Path(name).stem}.ipynb" for name in names]
+    for path in chosen:
+        if not path.exists():
+            stems = ", ".join(p.stem for p in available) or "none"
+            sys.exit(f"error: there is no {shown(path)}; the solutions are: {stems}")
+    return chosen
+
+
+def summary_table(outcomes: list[tuple[str, RunResult]]) -> str:
+    """The final overview: one line per notebook."""
+    width = max(len(stem) for stem, _ in outcomes)
+    lines = [f"{'notebook':<{width}}  result  seconds"]
+    for stem, result in outcomes:
+        status = "OK" if result.ok else "FAILED"
+        line = f"{stem:<{width}}  {status:<6}  {result.seconds:7.1f}"
+        lines.append(f"{line}  {result.error}" if result.error else line)
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line: which notebooks, which mode, which folders."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.run_solutions",
+        description="Run the solution notebooks with papermill on the kernel 'cnn-labs'. Full runs "
+        "replace each solution that ran successfully and record its metrics; smoke runs use tiny "
+        "settings and only write to the build folder.",
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="solution stems or paths (default: all)"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny settings from --smoke-parameters, output to "
+        "BUILD/smoke/; solutions and results are not touched",
+    )
+    parser.add_argument(
+        "--solutions", type=Path, default=REPO / "solutions", help="default: %(default)s"
+    )
+    parser.add_argument("--build", type=Path, default=REPO / "build", help="default: %(default)s")
+    parser.add_argument(
+        "--smoke-parameters",
+        type=Path,
+        default=REPO / "tools" / "smoke_parameters.json",
+        help="default: %(default)s",
+    )
+    return parser.parse_args(argv)
+
+
+def run_one(src: Path, args: argparse.Namespace, smoke_parameters: dict) -> RunResult:
+    """Run one solution in the mode the command line asks for, printing where things went."""
+    if not args.smoke:
+        result = run_full(src, args.build)
+        failed = args.build / "failed" / src.name
+        if not result.ok and failed.exists():
+            print(f"  the failed run is kept in {shown(failed)}")
+        return result
+    if src.stem not in smoke_parameters:
+        print(
+            f"  warning: {shown(args.smoke_parameters)} has no entry for {src.stem!r}; "
+            "running it with its full settings",
+            file=sys.stderr,
+        )
+    out = args.build / "smoke" / src.name
+    result = run_notebook(src, out, smoke_parameters.get(src.stem))
+    if not result.ok and out.exists():
+        print(f"  the failed run is kept in {shown(out)}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen solutions; return 1 if any of them failed."""
+    args = parse_args(argv)
+    problems = kernel_problems()
+    if problems:
+        print("\n".join(f"error: {problem}" for problem in problems), file=sys.stderr)
+        return 1
+    sources = select_solutions(args.names, args.solutions)
+    if not sources:
+        print(f"no solution notebooks in {shown(args.solutions)}")
+        return 0
+    smoke_parameters = load_smoke_parameters(args.smoke_parameters) if args.smoke else {}
+    mode = "smoke" if args.smoke else "full"
+    outcomes = []
+    for src in sources:
+        print(f"{src.stem}: running ({mode}) ...", flush=True)
+        result = run_one(src, args, smoke_parameters)
+        verdict = "OK" if result.ok else f"FAILED: {result.error}"
+        print(f"{src.stem}: {verdict} ({result.seconds:.1f} s)", flush=True)
+        outcomes.append((src.stem, result))
+    print("\n" + summary_table(outcomes))
+    failures = [stem for stem, result in outcomes if not result.ok]
+    if failures:
+        print(f"\n{len(failures)} failed: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
