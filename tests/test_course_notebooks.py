@@ -1,0 +1,58 @@
+"""The course's own notebooks: every lab is runnable by papermill and its student copy is clean."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.config import REPO
+
+SOLUTIONS = sorted((REPO / "solutions").glob("*.ipynb"))
+STUDENT = REPO / "notebooks"
+SMOKE = json.loads((REPO / "tools" / "smoke_parameters.json").read_text())
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def test_there_is_at_least_one_lab():
+    assert SOLUTIONS, "solutions/ holds no notebook"
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_every_solution_has_one_parameters_cell_that_smoke_parameters_fit(solution):
+    nb = read(solution)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{solution.name} needs exactly one cell tagged `parameters`"
+    assert solution.stem in SMOKE, f"add smoke parameters for {solution.stem}"
+    defined = {line.split("=")[0].strip() for line in tagged[0].source.splitlines() if "=" in line}
+    unknown = set(SMOKE[solution.stem]) - defined
+    assert not unknown, f"smoke parameters {unknown} are not in {solution.name}'s parameters cell"
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_every_stored_solution_ran_completely_without_errors(solution):
+    nb = read(solution)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert all(c.execution_count for c in code), f"{solution.name} was not run to the end"
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"{solution.name} holds an error output: run `make solutions`"
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_student_notebooks_are_output_free_and_use_the_course_kernel(solution):
+    student = read(STUDENT / solution.name)
+    assert student.metadata.kernelspec.name == "cnn-labs"
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_training_never_prints_progress_bars_into_a_notebook(solution):
+    text = "".join(
+        o.get("text", "") for c in read(solution).cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "\x1b[" not in text and "\b" not in text, f"{solution.name} has control characters"
