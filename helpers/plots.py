@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -63,9 +64,20 @@ _RC = {
 }
 
 
+@contextmanager
 def _style():
-    """The course look, applied only to figures created inside this context."""
-    return plt.rc_context(_RC)
+    """The course look, applied only to figures created inside this context.
+
+    Only the course's own keys are restored afterwards. ``plt.rc_context`` would restore every
+    setting, including the ``interactive`` flag that Jupyter's inline backend turns on when the
+    first figure is made, and from then on no figure would be displayed.
+    """
+    saved = {key: plt.rcParams[key] for key in _RC}
+    plt.rcParams.update(_RC)
+    try:
+        yield
+    finally:
+        plt.rcParams.update(saved)
 
 
 def _subplots(nrows: int, ncols: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure, Any]:

@@ -618,3 +618,21 @@ def test_every_function_returns_its_figure_and_leaves_global_settings_alone(mnis
     for fig in figures:
         fig.canvas.draw()  # layout and text rendering work
     assert dict(plt.rcParams) == before
+
+
+def test_a_setting_turned_on_while_drawing_survives_like_jupyters_interactive_flag(monkeypatch):
+    # Jupyter's inline backend switches `interactive` on when the first figure is created; if the
+    # course style restored it afterwards, no later figure would be displayed in the notebook.
+    real_subplots = plots.plt.subplots
+
+    def subplots_that_activate_a_backend(*args, **kwargs):
+        plt.rcParams["interactive"] = True
+        return real_subplots(*args, **kwargs)
+
+    monkeypatch.setattr(plots.plt, "subplots", subplots_that_activate_a_backend)
+    plt.rcParams["interactive"] = False
+    try:
+        plots.plot_cv_scores([0.9, 0.92, 0.91])
+        assert plt.rcParams["interactive"] is True
+    finally:
+        plt.rcParams["interactive"] = False
