@@ -12,7 +12,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 MIRROR ?= $(or $(CNN_LABS_MIRROR),$(wildcard $(abspath ../shared/data)))
 export CNN_LABS_MIRROR := $(MIRROR)
 export TF_CPP_MIN_LOG_LEVEL := 2
-export MPLBACKEND := Agg
+# (No MPLBACKEND here: notebook kernels must pick Jupyter's inline backend, or figures vanish.)
 
 VENV := .venv
 PY := $(VENV)/bin/python
