@@ -71,7 +71,7 @@ test: lint unit notebooks-check slow nbval ## The full test suite (what CI runs)
 
 lab: notebooks ## Open the student notebooks in JupyterLab on the course's kernel
 	$(PY) -m tools.kernel check
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: data ## Benchmark: course vs classic pipeline, throughput, memory
 	$(PY) -m bench

@@ -162,6 +162,17 @@ def cell_spans(cell: nbformat.NotebookNode, index: int) -> list[tuple[int, int]]
     return marker_spans(cell.source.split("\n"), index)
 
 
+#: Regression-test markers for nbval: meaningful in solutions, noise for students.
+NBVAL_MARKER = re.compile(r"#\s*NBVAL_[A-Z_]+")
+
+
+def without_nbval_markers(source: str) -> str:
+    """Cell source without the lines that are only an nbval marker comment."""
+    return "\n".join(
+        line for line in source.split("\n") if not NBVAL_MARKER.fullmatch(line.strip())
+    )
+
+
 def student_cell(
     cell: nbformat.NotebookNode, index: int, regions: list[Region]
 ) -> nbformat.NotebookNode:
@@ -175,6 +186,8 @@ def student_cell(
     else:
         stubs = [[ANSWER_STUB] for _ in spans]
     cell.source = replace_spans(cell.source.split("\n"), spans, stubs)
+    if cell.cell_type == "code":
+        cell.source = without_nbval_markers(cell.source)
     tags = cell.metadata.get("tags")
     cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
     return cell

@@ -301,3 +301,13 @@ def test_leaks_command_names_notebook_exercise_and_line(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert "01_a.ipynb: exercise 2 solution line in cell 3: return math.pi * r ** 2" in err[0]
     assert "exercise 3" in err[1] and "answer = area(2.0) + 1" in err[1]
+
+
+def test_student_cells_drop_nbval_marker_lines_but_keep_the_code():
+    nb = new_notebook(
+        cells=[
+            new_code_cell("# NBVAL_CHECK_OUTPUT\n# Checkpoint 1\nprint(1)  # NBVAL_CHECK_OUTPUT")
+        ]
+    )
+    student = make_student(nb)
+    assert student.cells[0].source == "# Checkpoint 1\nprint(1)  # NBVAL_CHECK_OUTPUT"
