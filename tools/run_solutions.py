@@ -174,20 +174,24 @@ def format_value(key: str, value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def other_metrics(lab: dict) -> str:
+    """A lab's metrics beyond the fixed columns, as `name value` pairs in name order."""
+    extra = sorted(set(lab) - set(COLUMNS) - NOT_METRICS)
+    return " · ".join(f"{key} {format_value(key, lab[key])}" for key in extra) or "–"
+
+
 def render_results_table(results: dict) -> str:
-    """The markdown table of RESULTS.md: one row per lab, and the total time."""
+    """The markdown table of RESULTS.md: one row per lab, its other metrics, and the total time."""
     labs = results.get("labs", {})
-    extra = sorted({key for lab in labs.values() for key in lab} - set(COLUMNS) - NOT_METRICS)
-    columns = {**COLUMNS, **{key: key for key in extra}}
     rows = [
-        "| Lab | " + " | ".join(columns.values()) + " |",
-        "|---|" + "--:|" * len(columns),
+        "| Lab | " + " | ".join(COLUMNS.values()) + " | Other metrics |",
+        "|---|" + "--:|" * len(COLUMNS) + "---|",
     ]
     for stem, lab in sorted(labs.items()):
-        cells = [format_value(key, lab.get(key)) for key in columns]
+        cells = [format_value(key, lab.get(key)) for key in COLUMNS] + [other_metrics(lab)]
         rows.append(f"| {stem} | " + " | ".join(cells) + " |")
     total = sum(lab.get("seconds", 0) for lab in labs.values())
-    total_cells = [f"**{total:.1f}**" if key == "seconds" else "" for key in columns]
+    total_cells = [f"**{total:.1f}**" if key == "seconds" else "" for key in COLUMNS] + [""]
     rows.append("| **Total** | " + " | ".join(total_cells) + " |")
     return "\n".join(rows) + "\n"
 

@@ -83,7 +83,7 @@ def test_a_full_run_replaces_the_solution_and_records_its_results(repo, course_k
     assert results["labs"]["00_other"] == {"seconds": 2.0}
     assert results["machine"]["cpu_count"] >= 1
     markdown = (solutions / "RESULTS.md").read_text()
-    assert f"| 01_good | 99.12 | {good['seconds']:.1f} | 321.5 | 3 |" in markdown
+    assert f"| 01_good | 99.12 | {good['seconds']:.1f} | 321.5 | epochs 3 |" in markdown
     assert f"| **Total** |  | **{good['seconds'] + 2.0:.1f}** |  |  |" in markdown
     assert not (repo / "build" / "runs" / "01_good.ipynb").exists()
 
@@ -151,17 +151,23 @@ def test_update_results_keeps_other_labs_and_writes_sorted_json(tmp_path):
     assert results["labs"]["01_a"]["finished"].endswith("+00:00")
 
 
-def test_results_table_has_a_row_per_lab_extra_columns_and_a_total():
+def test_results_table_has_a_row_per_lab_its_other_metrics_and_a_total():
     results = {
         "labs": {
-            "02_b": {"test_accuracy": 0.9, "seconds": 10.0, "peak_rss_mb": 1000.04, "top5": 0.99},
+            "02_b": {
+                "test_accuracy": 0.9,
+                "seconds": 10.0,
+                "peak_rss_mb": 1000.04,
+                "top5": 0.99,
+                "auc": 0.97712,
+            },
             "01_a": {"seconds": 2.5, "finished": "2025-01-01T00:00:00+00:00"},
         }
     }
     assert render_results_table(results).splitlines() == [
-        "| Lab | Test accuracy (%) | Seconds | Peak memory (MB) | top5 |",
-        "|---|--:|--:|--:|--:|",
+        "| Lab | Test accuracy (%) | Seconds | Peak memory (MB) | Other metrics |",
+        "|---|--:|--:|--:|---|",
         "| 01_a | – | 2.5 | – | – |",
-        "| 02_b | 90.00 | 10.0 | 1000.0 | 0.99 |",
+        "| 02_b | 90.00 | 10.0 | 1000.0 | auc 0.9771 · top5 0.99 |",
         "| **Total** |  | **12.5** |  |  |",
     ]
