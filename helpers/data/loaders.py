@@ -82,7 +82,9 @@ class ImageSplit:
     def subset(self, keep: np.ndarray) -> ImageSplit:
         """The images selected by a boolean mask or index array."""
         indices = np.arange(len(self))[keep]
-        return ImageSplit(self.images[indices], self.labels[indices], [self.files[i] for i in indices])
+        return ImageSplit(
+            self.images[indices], self.labels[indices], [self.files[i] for i in indices]
+        )
 
     def take(self, n: int | None, seed: int = 0) -> ImageSplit:
         """A class-balanced random subset of at most ``n`` images (all of them when n is None)."""
@@ -119,7 +121,8 @@ class ImageDataset:
         """Images per split and class, e.g. ``{"train": {"cats": 1000, "dogs": 1000}, ...}``."""
         return {
             split: {
-                name: int(np.sum(part.labels == index)) for index, name in enumerate(self.class_names)
+                name: int(np.sum(part.labels == index))
+                for index, name in enumerate(self.class_names)
             }
             for split, part in self.splits.items()
         }
@@ -127,10 +130,14 @@ class ImageDataset:
     def summary(self) -> str:
         """A small text table of images per split and class."""
         width = max(len(name) for name in self.class_names) + 2
-        header = "split".ljust(12) + "".join(n.rjust(width) for n in self.class_names) + "total".rjust(8)
+        header = (
+            "split".ljust(12) + "".join(n.rjust(width) for n in self.class_names) + "total".rjust(8)
+        )
         lines = [header]
         for split, per_class in self.counts().items():
-            row = split.ljust(12) + "".join(str(per_class[n]).rjust(width) for n in self.class_names)
+            row = split.ljust(12) + "".join(
+                str(per_class[n]).rjust(width) for n in self.class_names
+            )
             lines.append(row + str(sum(per_class.values())).rjust(8))
         return "\n".join(lines)
 
@@ -174,9 +181,15 @@ def load_image_folder(
     """
     scan = scan_image_folder(root)
     images, ok = load_images(scan.files, image_size, color_mode=color_mode)
-    skipped = list(scan.skipped) + [(f, "unreadable image") for f, good in zip(scan.files, ok) if not good]
+    skipped = list(scan.skipped) + [
+        (f, "unreadable image") for f, good in zip(scan.files, ok) if not good
+    ]
     files = [f for f, good in zip(scan.files, ok) if good]
-    return ImageSplit(images[ok], np.asarray(scan.labels)[ok], files), list(scan.class_names), skipped
+    return (
+        ImageSplit(images[ok], np.asarray(scan.labels)[ok], files),
+        list(scan.class_names),
+        skipped,
+    )
 
 
 def _first_half_per_class(part: ImageSplit) -> np.ndarray:
@@ -234,13 +247,18 @@ def is_validation_patient(path: Path | str, fraction_denominator: int = 5) -> bo
     return zlib.crc32(patient_id(path).encode()) % fraction_denominator == 0
 
 
-def load_chest_xray(image_size: int = 128) -> ImageDataset:
+def load_chest_xray(image_size: int = 128, full: bool = False) -> ImageDataset:
     """Chest X-rays (grayscale) at ``image_size`` px: train/validation carved by patient, and test.
 
     The shipped ``val/`` folder (4 images) is ignored: validation is about 20 % of the training
     patients, chosen by a fixed hash of the patient id (see the module docstring).
+
+    ``full=True`` reads the full data set of Kermany et al. (artifact ``chest_xray_full``: train
+    5,232, test 624; about 1.2 GB to download) instead of ``chest_xray_small``, with the same rule;
+    its ``val/`` folder (16 images, Kaggle's copy only) is ignored too.
     """
-    root = fetch("chest_xray")
+    name = "chest_xray_full" if full else "chest_xray"
+    root = fetch(name)
     train_all, class_names, skipped = load_image_folder(root / "train", image_size, "grayscale")
     test, test_classes, more_skipped = load_image_folder(root / "test", image_size, "grayscale")
     if test_classes != class_names:
@@ -249,13 +267,13 @@ def load_chest_xray(image_size: int = 128) -> ImageDataset:
         )
     in_validation = np.array([is_validation_patient(f) for f in train_all.files], dtype=bool)
     return ImageDataset(
-        name="chest_xray",
+        name=name,
         class_names=class_names,
         splits={
             "train": train_all.subset(~in_validation),
             "validation": train_all.subset(in_validation),
             "test": test,
         },
-        rule="validation = training patients with crc32(patient id) % 5 == 0; val/ (4 images) unused",
+        rule="validation = training patients with crc32(patient id) % 5 == 0; val/ unused",
         skipped=skipped + more_skipped,
     )

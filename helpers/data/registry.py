@@ -7,6 +7,7 @@ checksums are in the mirror's ``SHA256SUMS``); ``notes`` says which.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,96 @@ CHEST_XRAY = Artifact(
     ),
 )
 
+#: The split folders of the Kermany chest X-ray layout (``val/`` only in some copies) and classes.
+CHEST_XRAY_SPLITS = ("train", "val", "test")
+CHEST_XRAY_CLASSES = ("NORMAL", "PNEUMONIA")
+
+
+def _is_chest_xray_root(folder: Path) -> bool:
+    """True when ``folder`` holds ``train/`` and ``test/``, each with NORMAL/ and PNEUMONIA/."""
+    splits = ("train", "test")
+    return all((folder / split / name).is_dir() for split in splits for name in CHEST_XRAY_CLASSES)
+
+
+def _find_chest_xray_root(folder: Path, max_depth: int = 3) -> Path | None:
+    """The shallowest folder under ``folder`` (itself included) with the chest X-ray layout."""
+    level = [folder]
+    for _ in range(max_depth + 1):
+        for candidate in level:
+            if _is_chest_xray_root(candidate):
+                return candidate
+        level = [
+            child
+            for parent in level
+            for child in sorted(parent.iterdir())
+            if child.is_dir() and not child.name.startswith((".", "__MACOSX"))
+        ]
+    return None
+
+
+def arrange_chest_xray_full(folder: Path) -> None:
+    """Give an extracted ``ChestXRay2017.zip`` the layout of chest_xray_small, in place.
+
+    Afterwards ``folder`` holds exactly ``train/`` and ``test/`` (and ``val/`` when the copy has
+    one), each with ``NORMAL/`` and ``PNEUMONIA/``, so ``load_chest_xray`` reads it unchanged.
+    Mendeley's zip wraps them in ``chest_xray/`` (``fetch`` has already unwrapped a single top
+    folder); Kaggle's copy adds ``val/`` and a nested duplicate ``chest_xray/chest_xray/``. The
+    shallowest folder with the layout wins; everything else (duplicates, stray files) is deleted.
+    """
+    root = _find_chest_xray_root(folder)
+    if root is None:
+        raise DataError(
+            f"{folder} does not look like an extracted ChestXRay2017.zip: no folder in it (up to "
+            "3 levels deep) holds train/ and test/ with NORMAL/ and PNEUMONIA/ inside. Delete "
+            "the zip from the data cache and fetch chest_xray_full again."
+        )
+    staged = {}
+    for split in CHEST_XRAY_SPLITS:
+        if (root / split).is_dir():
+            staged[split] = folder / f".arranging-{split}"
+            (root / split).rename(staged[split])
+    for entry in folder.iterdir():
+        if entry in staged.values():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    for split, path in staged.items():
+        path.rename(folder / split)
+
+
+CHEST_XRAY_FULL = Artifact(
+    name="chest_xray_full",
+    filename="ChestXRay2017.zip",
+    url=(
+        "https://data.mendeley.com/public-files/datasets/rscbjbr9sj/files/"
+        "f12eaf6d-6023-432f-acc9-80c9d7393433/file_downloaded"
+    ),
+    sha256=None,
+    size=None,
+    licence="CC BY 4.0",
+    citation=CHEST_XRAY.citation,
+    description=(
+        "The full chest X-ray set of Kermany et al. (pediatric, NORMAL vs PNEUMONIA, JPEG): "
+        "train 5232 (1349 + 3883), test 624 (234 + 390); about 1.2 GB."
+    ),
+    extract_to="chest_xray_full",
+    notes=(
+        "Mendeley Data doi:10.17632/rscbjbr9sj, version 2, file ChestXRay2017.zip; the URL is the "
+        "file's public download link (it redirects to the storage host), as used by many public "
+        "scripts. Neither size nor sha256 is pinned: one third-party script records "
+        "1,235,512,464 bytes, which could not be checked here (no copy in the course mirror), "
+        "so a download is accepted unchecked and recorded in the cache's sidecar. "
+        "arrange_chest_xray_full gives the extracted zip the train/ test/ {NORMAL,PNEUMONIA} "
+        "layout of chest_xray_small. Kaggle's copy (paultimothymooney/chest-xray-pneumonia) "
+        "holds the same images with a 16-image val/ split; it works too, dropped into a mirror "
+        "under this file name with its SHA256SUMS line."
+    ),
+    optional=True,
+    prepare=arrange_chest_xray_full,
+)
+
 MOBILENET_V2_NO_TOP = Artifact(
     name="mobilenet_v2_no_top",
     filename="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
@@ -183,6 +274,7 @@ ARTIFACTS: dict[str, Artifact] = {
         MNIST,
         CATS_AND_DOGS,
         CHEST_XRAY,
+        CHEST_XRAY_FULL,
         MOBILENET_V2_NO_TOP,
         IMAGENET_CLASS_INDEX,
         MOBILENET_V2_APPROX_TOP,
