@@ -1,6 +1,7 @@
 """The course's own notebooks: every lab is runnable by papermill and its student copy is clean."""
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -56,3 +57,25 @@ def test_training_never_prints_progress_bars_into_a_notebook(solution):
         o.get("text", "") for c in read(solution).cells if c.cell_type == "code" for o in c.outputs
     )
     assert "\x1b[" not in text and "\b" not in text, f"{solution.name} has control characters"
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_exercise_headings_match_the_numbers_of_the_student_stubs(solution):
+    student = read(STUDENT / solution.name)
+    headings = [
+        int(number)
+        for cell in student.cells
+        if cell.cell_type == "markdown"
+        for number in re.findall(r"^#+ Exercise (\d+)\b", cell.source, flags=re.MULTILINE)
+    ]
+    stubs = [
+        int(number)
+        for cell in student.cells
+        if cell.cell_type == "code"
+        for number in re.findall(r"^\s*# Exercise (\d+): your code here\.", cell.source, re.M)
+    ]
+    assert stubs == list(range(1, len(stubs) + 1)), f"{solution.name}: stubs numbered {stubs}"
+    assert headings == sorted(set(headings)) and set(headings) <= set(stubs), (
+        f"{solution.name}: the exercise headings {headings} do not match the stubs {stubs} "
+        "a student's error message names"
+    )
