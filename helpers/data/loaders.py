@@ -155,6 +155,10 @@ class ImageDataset:
         Training data is shuffled every epoch (``shuffle`` defaults to True for "train" only);
         ``augment`` (a Keras layer or model) is applied to whole batches in the pipeline, and only
         to the split you ask for: pass it for "train", never for validation or test.
+
+        The augmentation runs one batch at a time, ahead of training (``prefetch``): Keras' random
+        layers draw from a shared seed state, so parallel calls would take their random numbers in
+        a different order on every run, and a seeded lab would not give the same result twice.
         """
         import tensorflow as tf
 
@@ -165,9 +169,7 @@ class ImageDataset:
             data = data.shuffle(len(part), seed=seed, reshuffle_each_iteration=True)
         data = data.batch(batch_size)
         if augment is not None:
-            data = data.map(
-                lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
-            )
+            data = data.map(lambda x, y: (augment(x, training=True), y))  # sequential: see above
         return data.prefetch(tf.data.AUTOTUNE)
 
 

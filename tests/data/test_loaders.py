@@ -85,8 +85,23 @@ def test_pipeline_batches_shuffles_training_only_and_augments_only_when_asked(ca
     assert np.array_equal(flipped[0], first[0][:, :, ::-1])
 
 
+def test_augmented_training_batches_are_the_same_on_every_run_with_the_same_seed(cats_and_dogs):
+    import keras
+
+    def augmented_batches():
+        keras.utils.set_random_seed(7)
+        augment = keras.Sequential([keras.layers.RandomRotation(0.1), keras.layers.RandomZoom(0.2)])
+        pipeline = cats_and_dogs.pipeline("train", batch_size=32, augment=augment, seed=7)
+        return np.concatenate([np.asarray(images) for images, _ in pipeline.take(20)])
+
+    first, second = augmented_batches(), augmented_batches()
+    assert np.array_equal(first, second)
+
+
 def test_take_returns_a_balanced_subset():
-    split = ImageSplit(np.zeros((10, 2, 2, 1), np.uint8), np.array([0] * 6 + [1] * 4), list(range(10)))
+    split = ImageSplit(
+        np.zeros((10, 2, 2, 1), np.uint8), np.array([0] * 6 + [1] * 4), list(range(10))
+    )
     subset = split.take(4, seed=1)
     assert np.bincount(subset.labels).tolist() == [2, 2]
     assert split.take(None) is split
