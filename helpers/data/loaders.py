@@ -203,11 +203,15 @@ def _first_half_per_class(part: ImageSplit) -> np.ndarray:
     return mask
 
 
-def load_cats_and_dogs(image_size: int = 150) -> ImageDataset:
+def load_cats_and_dogs(
+    image_size: int = 150, train_size: int | None = None, seed: int = 0
+) -> ImageDataset:
     """Cats vs dogs at ``image_size`` px: train 2,000; validation 500 and held-out test 500.
 
     The shipped validation folder is split per class in filename order: first half validation,
-    second half test (see the module docstring).
+    second half test (see the module docstring). ``train_size`` keeps a class-balanced random
+    subset of the training photos (``ImageSplit.take``, drawn with ``seed``) for quick runs;
+    validation and test are never cut.
     """
     root = fetch("cats_and_dogs")
     train, class_names, skipped = load_image_folder(root / "train", image_size)
@@ -222,7 +226,7 @@ def load_cats_and_dogs(image_size: int = 150) -> ImageDataset:
         name="cats_and_dogs",
         class_names=class_names,
         splits={
-            "train": train,
+            "train": train.take(train_size, seed=seed),
             "validation": held_out.subset(first_half),
             "test": held_out.subset(~first_half),
         },

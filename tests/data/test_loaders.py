@@ -53,6 +53,14 @@ def test_cats_and_dogs_splits_follow_the_documented_rule(cats_and_dogs):
     assert cats_and_dogs["train"].images.dtype == np.uint8
 
 
+def test_cats_and_dogs_train_size_keeps_a_balanced_subset_and_never_cuts_held_out_data(real_mirror):
+    small = loaders.load_cats_and_dogs(image_size=32, train_size=100, seed=3)
+    assert small.counts()["train"] == {"cats": 50, "dogs": 50}
+    assert small.counts()["test"] == {"cats": 250, "dogs": 250}
+    full = loaders.load_cats_and_dogs(image_size=32)
+    assert np.array_equal(small["train"].images, full["train"].take(100, seed=3).images)
+
+
 def test_labels_match_the_class_folder_of_each_file(cats_and_dogs):
     for split in ("train", "validation", "test"):
         part = cats_and_dogs[split]
