@@ -3,29 +3,41 @@
 from __future__ import annotations
 
 import os
-import resource
+import sys
 import time
 from pathlib import Path
 
 import keras
 
 __all__ = [
+    "PRECISION_ENV",
     "EpochLogger",
     "Timer",
+    "choose_precision",
     "cpu_has_fast_bfloat16",
+    "gpu_compute_capability",
     "peak_memory_mb",
     "set_seed",
     "use_mixed_precision",
 ]
 
+#: Environment variable that forces the compute policy of every lab (instead of the automatic one).
+PRECISION_ENV = "CNN_LABS_PRECISION"
+
+#: The policies it may name.
+POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+
 
 def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow so a run can be repeated."""
+    """Seed Python, NumPy and TensorFlow: a run repeats exactly on the same kind of machine.
+
+    Other CPUs (or another precision) round differently, so their numbers differ a little.
+    """
     keras.utils.set_random_seed(seed)
 
 
 def cpu_has_fast_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """True when the CPU computes in bfloat16 natively (Intel AMX or AVX-512 BF16)."""
+    """True when the CPU computes in bfloat16 natively (Intel AMX or AVX-512 BF16; Linux only)."""
     try:
         flags = cpuinfo.read_text()
     except OSError:
@@ -33,15 +45,68 @@ def cpu_has_fast_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def use_mixed_precision(enabled: bool = True) -> str:
-    """Compute in bfloat16 (weights stay float32) where the CPU is fast at it; return the policy.
+def gpu_compute_capability() -> tuple[int, int] | None:
+    """The CUDA compute capability of the first GPU TensorFlow sees, or None (no GPU/unknown)."""
+    import tensorflow as tf
 
-    On CPUs with AMX this trains the labs' convnets about 3× faster at the same accuracy. On CPUs
-    without native bfloat16 it would be slower, so we stay in float32 there. Keep each model's
-    output layer in float32 (``dtype="float32"``) so the loss is computed at full precision.
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return None
+    capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
+    return tuple(capability) if capability else None
+
+
+def choose_precision(
+    enabled: bool = True,
+    *,
+    gpu: tuple[int, int] | None | str = "detect",
+    cpu_bfloat16: bool | None = None,
+) -> tuple[str, str]:
+    """The compute policy for this machine, and why: ``(policy, reason)``.
+
+    * ``$CNN_LABS_PRECISION`` (``float32``, ``mixed_bfloat16`` or ``mixed_float16``) wins;
+    * on an NVIDIA GPU: ``mixed_bfloat16`` from compute capability 8.0 (Ampere), ``mixed_float16``
+      from 7.0 (Volta, Turing: tensor cores; Keras scales the loss), else float32;
+    * on a CPU: ``mixed_bfloat16`` with native bfloat16 (AMX, AVX-512 BF16), else float32.
+
+    ``enabled=False`` (a lab whose model runs faster in float32) always gives float32. ``gpu`` and
+    ``cpu_bfloat16`` stand in for the detected device (tests pass them).
     """
-    policy = "mixed_bfloat16" if enabled and cpu_has_fast_bfloat16() else "float32"
+    if not enabled:
+        return "float32", "this lab computes in float32"
+    forced = os.environ.get(PRECISION_ENV, "").strip()
+    if forced and forced != "auto":
+        if forced not in POLICIES:
+            raise ValueError(
+                f"{PRECISION_ENV}={forced!r} is not a policy: use one of "
+                f"{', '.join(POLICIES)} or auto (or unset it)"
+            )
+        return forced, f"forced by {PRECISION_ENV}"
+    capability = gpu_compute_capability() if gpu == "detect" else gpu
+    if capability is not None:
+        major, minor = capability
+        if (major, minor) >= (8, 0):
+            return "mixed_bfloat16", f"GPU with compute capability {major}.{minor} (bfloat16)"
+        if (major, minor) >= (7, 0):
+            return "mixed_float16", f"GPU with compute capability {major}.{minor} (float16 cores)"
+        return "float32", f"GPU with compute capability {major}.{minor} (no fast 16-bit math)"
+    if cpu_has_fast_bfloat16() if cpu_bfloat16 is None else cpu_bfloat16:
+        return "mixed_bfloat16", "CPU with native bfloat16"
+    return "float32", "CPU without native bfloat16"
+
+
+def use_mixed_precision(enabled: bool = True, verbose: bool = True) -> str:
+    """Compute in 16 bits (weights stay float32) where the device is fast at it; return the policy.
+
+    On CPUs with AMX this trains the labs' convnets 2–3× faster at about the same accuracy; on
+    devices without fast 16-bit arithmetic it would be slower, so they stay in float32 (see
+    ``choose_precision``). Keep each model's output layer in float32 (``dtype="float32"``) so the
+    loss is computed at full precision. ``verbose`` prints the policy and why.
+    """
+    policy, reason = choose_precision(enabled)
     keras.mixed_precision.set_global_policy(policy)
+    if verbose:
+        print(f"computing in {policy}: {reason}")
     return policy
 
 
@@ -91,6 +156,13 @@ class Timer:
 
 
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far, in MiB."""
+    """Peak resident memory of this process so far, in MiB (Linux, macOS and Windows)."""
+    try:
+        import resource  # Unix only
+    except ImportError:
+        import psutil  # Windows: the peak working set
+
+        info = psutil.Process().memory_info()
+        return getattr(info, "peak_wset", info.rss) / 2**20
     kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kib / 1024 if os.name != "darwin" else kib / 1024 / 1024
+    return kib / 1024 if sys.platform != "darwin" else kib / 2**20

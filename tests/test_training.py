@@ -1,4 +1,4 @@
-"""Training plumbing: the per-epoch log is plain text, mixed precision follows the CPU."""
+"""Training plumbing: the per-epoch log is plain text, the precision follows the device."""
 
 import keras
 import numpy as np
@@ -36,19 +36,81 @@ def test_epoch_logger_every_n_prints_only_those_epochs_and_the_last(capsys):
     assert epochs == ["epoch  2/5", "epoch  4/5", "epoch  5/5"]
 
 
-def test_mixed_precision_is_used_only_on_cpus_with_native_bfloat16(tmp_path, monkeypatch):
+def test_cpu_bfloat16_is_read_from_the_cpu_flags(tmp_path):
     with_amx = tmp_path / "amx"
     with_amx.write_text("flags : fpu avx512f amx_bf16 amx_tile\n")
+    with_avx512 = tmp_path / "epyc"
+    with_avx512.write_text("flags : fpu avx512f avx512_bf16\n")
     without = tmp_path / "plain"
     without.write_text("flags : fpu avx2\n")
     assert training.cpu_has_fast_bfloat16(with_amx)
+    assert training.cpu_has_fast_bfloat16(with_avx512)
     assert not training.cpu_has_fast_bfloat16(without)
-    monkeypatch.setattr(training, "cpu_has_fast_bfloat16", lambda: False)
-    assert use_mixed_precision() == "float32"
-    monkeypatch.setattr(training, "cpu_has_fast_bfloat16", lambda: True)
+    assert not training.cpu_has_fast_bfloat16(tmp_path / "no-such-file")  # macOS, Windows
+
+
+@pytest.mark.parametrize(
+    ("gpu", "cpu_bfloat16", "policy", "reason"),
+    [
+        (None, True, "mixed_bfloat16", "CPU with native bfloat16"),
+        (None, False, "float32", "CPU without native bfloat16"),
+        ((9, 0), False, "mixed_bfloat16", "compute capability 9.0"),  # H100
+        ((8, 0), False, "mixed_bfloat16", "compute capability 8.0"),  # A100
+        ((7, 5), True, "mixed_float16", "compute capability 7.5"),  # T4 beside an AMX CPU
+        ((7, 0), False, "mixed_float16", "compute capability 7.0"),  # V100
+        ((6, 1), True, "float32", "compute capability 6.1"),  # GTX 1080 beside an AMX CPU
+    ],
+)
+def test_precision_follows_the_device(monkeypatch, gpu, cpu_bfloat16, policy, reason):
+    monkeypatch.delenv(training.PRECISION_ENV, raising=False)
+    chosen, why = training.choose_precision(gpu=gpu, cpu_bfloat16=cpu_bfloat16)
+    assert chosen == policy
+    assert reason in why
+
+
+@pytest.mark.parametrize("forced", ["float32", "mixed_bfloat16", "mixed_float16"])
+def test_the_environment_variable_forces_a_policy_on_any_device(monkeypatch, forced):
+    monkeypatch.setenv(training.PRECISION_ENV, forced)
+    for gpu, cpu_bfloat16 in [(None, True), (None, False), ((8, 6), False), ((7, 5), True)]:
+        chosen, why = training.choose_precision(gpu=gpu, cpu_bfloat16=cpu_bfloat16)
+        assert (chosen, why) == (forced, f"forced by {training.PRECISION_ENV}")
+
+
+def test_auto_or_empty_means_the_automatic_choice(monkeypatch):
+    for value in ("auto", "", " "):
+        monkeypatch.setenv(training.PRECISION_ENV, value)
+        assert training.choose_precision(gpu=None, cpu_bfloat16=True)[0] == "mixed_bfloat16"
+
+
+def test_a_misspelt_policy_is_an_error_that_lists_the_valid_ones(monkeypatch):
+    monkeypatch.setenv(training.PRECISION_ENV, "bfloat16")
+    with pytest.raises(ValueError, match="mixed_bfloat16") as raised:
+        training.choose_precision(gpu=None, cpu_bfloat16=True)
+    assert "CNN_LABS_PRECISION='bfloat16'" in str(raised.value)
+
+
+def test_a_lab_that_asks_for_float32_gets_it_whatever_the_device(monkeypatch):
+    monkeypatch.setenv(training.PRECISION_ENV, "mixed_bfloat16")
+    assert training.choose_precision(False, gpu=(8, 0), cpu_bfloat16=True)[0] == "float32"
+
+
+def test_use_mixed_precision_sets_and_prints_the_policy(monkeypatch, capsys):
+    monkeypatch.setenv(training.PRECISION_ENV, "mixed_bfloat16")
     assert use_mixed_precision() == "mixed_bfloat16"
     assert keras.mixed_precision.global_policy().compute_dtype == "bfloat16"
-    assert use_mixed_precision(enabled=False) == "float32"
+    assert capsys.readouterr().out == (
+        "computing in mixed_bfloat16: forced by CNN_LABS_PRECISION\n"
+    )
+    monkeypatch.setenv(training.PRECISION_ENV, "float32")
+    assert use_mixed_precision(verbose=False) == "float32"
+    assert keras.mixed_precision.global_policy().compute_dtype == "float32"
+    assert capsys.readouterr().out == ""
+
+
+def test_this_machine_has_no_gpu_so_detection_says_none():
+    # CI and development machines here are CPU-only; on a GPU machine this reads its capability.
+    capability = training.gpu_compute_capability()
+    assert capability is None or len(capability) == 2
 
 
 def test_timer_measures_a_block_and_can_print_it(capsys):
@@ -59,4 +121,18 @@ def test_timer_measures_a_block_and_can_print_it(capsys):
 
 
 def test_peak_memory_is_a_plausible_number_of_mebibytes():
+    assert 10 < training.peak_memory_mb() < 24 * 1024
+
+
+def test_peak_memory_works_without_the_unix_only_resource_module(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_resource(name, *args, **kwargs):
+        if name == "resource":
+            raise ImportError("No module named 'resource' (as on Windows)")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_resource)
     assert 10 < training.peak_memory_mb() < 24 * 1024
