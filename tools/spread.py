@@ -1,0 +1,183 @@
+"""How much a lab's results vary: run it over several seeds and precisions, record min/median/max.
+
+A seeded run repeats exactly on one kind of machine, but another CPU, or another precision, rounds
+differently and lands a point or two elsewhere. A checkpoint bar must hold for all of them, so
+every bar in the labs is set from spreads measured with this tool, and stored in
+``solutions/spreads.json`` (``tests/test_bars.py`` checks the bars against it).
+
+Each run is the real lab, executed by papermill on the course's kernel with ``SEED`` (and any
+``--set NAME=VALUE``) injected, and ``CNN_LABS_PRECISION`` set to the precision; its metrics are
+what the lab records with ``h.record_results``. Runs are appended to the output file as they
+finish, so an interrupted measurement resumes where it stopped.
+
+Usage::
+
+    python -m tools.spread 02_cats_dogs_baseline --seeds 1 2 3 4 5 --precisions auto float32
+    python -m tools.spread 02_cats_dogs_baseline --report     # the table, from what is stored
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import statistics
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tools.notebooks import REPO, shown, write_atomic
+from tools.run_solutions import (
+    cpu_model,
+    environment_variable,
+    machine_info,
+    run_notebook,
+    select_solutions,
+)
+
+#: Where the measured spreads of every lab are kept.
+SPREADS = REPO / "solutions" / "spreads.json"
+
+#: The environment variable the labs read their precision from (helpers.training.PRECISION_ENV).
+PRECISION_ENV = "CNN_LABS_PRECISION"
+
+
+def parse_setting(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` with VALUE a Python literal (``EPOCHS=20``, ``TRAIN_SIZE=None``)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a Python literal") from None
+
+
+def load(path: Path) -> dict:
+    """The stored spreads: ``{stem: {"runs": [...]}}``."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def run_key(run: dict) -> tuple:
+    """What makes two runs the same experiment: seed, precision, settings and CPU."""
+    return (run["seed"], run["precision"], json.dumps(run["settings"], sort_keys=True), run["cpu"])
+
+
+def measure(
+    src: Path, seeds: list[int], precisions: list[str], settings: dict, path: Path, build: Path
+) -> list[dict]:
+    """Run the lab for every seed × precision not yet stored; store each run as it finishes."""
+    cpu = cpu_model()
+    done = {run_key(run) for run in load(path).get(src.stem, {}).get("runs", [])}
+    new = []
+    for precision in precisions:
+        for seed in seeds:
+            run = {"seed": seed, "precision": precision, "settings": settings, "cpu": cpu}
+            if run_key(run) in done:
+                print(f"{src.stem} seed {seed} {precision}: already measured", flush=True)
+                continue
+            out = build / "spread" / src.stem / f"seed{seed}-{precision}.ipynb"
+            with environment_variable(PRECISION_ENV, precision):
+                result = run_notebook(src, out, {**settings, "SEED": seed})
+            run |= {
+                "ok": result.ok,
+                "error": result.error,
+                "seconds": round(result.seconds, 1),
+                "metrics": result.metrics,
+                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            stored = load(path)
+            stored.setdefault(src.stem, {}).setdefault("runs", []).append(run)
+            stored[src.stem]["machine"] = machine_info()
+            write_atomic(path, json.dumps(stored, indent=1, sort_keys=True) + "\n")
+            status = "ok" if result.ok else f"FAILED: {result.error}"
+            metrics = " · ".join(
+                f"{k} {v:.4g}" for k, v in sorted(result.metrics.items()) if isinstance(v, float)
+            )
+            took = f"{result.seconds:.0f} s"
+            print(f"{src.stem} seed {seed} {precision}: {status} ({took}) {metrics}", flush=True)
+            new.append(run)
+    return new
+
+
+def summary(runs: list[dict]) -> dict[str, dict[str, float]]:
+    """min / median / max / n of every numeric metric over the successful runs."""
+    values: dict[str, list[float]] = {}
+    for run in runs:
+        if not run["ok"]:
+            continue
+        for key, value in run["metrics"].items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                values.setdefault(key, []).append(float(value))
+    return {
+        key: {"min": min(v), "median": statistics.median(v), "max": max(v), "n": len(v)}
+        for key, v in sorted(values.items())
+    }
+
+
+def report(stem: str, runs: list[dict]) -> str:
+    """A text table per settings × precision × CPU: min / median / max of each metric."""
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        key = (json.dumps(run["settings"], sort_keys=True), run["precision"], run["cpu"])
+        groups.setdefault(key, []).append(run)
+    lines = []
+    for (settings, precision, cpu), group in groups.items():
+        seeds = sorted(run["seed"] for run in group)
+        failed = [run["seed"] for run in group if not run["ok"]]
+        lines.append(f"{stem} · {precision} · {cpu} · settings {settings} · seeds {seeds}")
+        if failed:
+            lines.append(f"  failed runs (seeds): {failed}")
+        for key, s in summary(group).items():
+            lines.append(
+                f"  {key:<34} min {s['min']:>10.4g}  median {s['median']:>10.4g}  "
+                f"max {s['max']:>10.4g}  (n={s['n']})"
+            )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    description = __doc__.split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m tools.spread", description=description)
+    parser.add_argument("names", nargs="+", metavar="NAME", help="solution stems or paths")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument(
+        "--precisions",
+        nargs="+",
+        default=["auto", "float32"],
+        choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"],
+        help="values of CNN_LABS_PRECISION (auto: the lab's own choice on this machine)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        type=parse_setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter of the lab for every run",
+    )
+    parser.add_argument("--report", action="store_true", help="only print what is stored")
+    parser.add_argument("--out", type=Path, default=SPREADS, help="default: %(default)s")
+    parser.add_argument("--build", type=Path, default=REPO / "build", help="default: %(default)s")
+    parser.add_argument("--solutions", type=Path, default=REPO / "solutions")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure (unless --report), then print the table of every named lab."""
+    args = parse_args(argv)
+    sources = select_solutions(args.names, args.solutions)
+    if not args.report:
+        for src in sources:
+            measure(src, args.seeds, args.precisions, dict(args.settings), args.out, args.build)
+    stored = load(args.out)
+    for src in sources:
+        runs = stored.get(src.stem, {}).get("runs", [])
+        print(report(src.stem, runs) if runs else f"{src.stem}: nothing in {shown(args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
