@@ -39,9 +39,11 @@ from helpers.checks import (  # noqa: E402
     CheckpointFailed,
     check,
     check_at_least,
+    check_defined,
     check_param_count,
     check_shape,
 )
+from helpers.config import build_dir, models_dir  # noqa: E402
 from helpers.data.fetch import DataError, fetch  # noqa: E402
 from helpers.data.loaders import (  # noqa: E402
     ImageDataset,
@@ -49,6 +51,7 @@ from helpers.data.loaders import (  # noqa: E402
     load_cats_and_dogs,
     load_chest_xray,
     load_mnist,
+    patient_id,
 )
 from helpers.plots import (  # noqa: E402
     plot_comparison,
@@ -79,7 +82,9 @@ __all__ = [
     "ImageSplit",
     "Timer",
     "check",
+    "build_dir",
     "check_at_least",
+    "check_defined",
     "check_param_count",
     "check_shape",
     "fetch",
@@ -87,6 +92,8 @@ __all__ = [
     "load_chest_xray",
     "load_mnist",
     "load_results",
+    "models_dir",
+    "patient_id",
     "peak_memory_mb",
     "plot_comparison",
     "plot_confusion_matrix",

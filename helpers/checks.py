@@ -6,12 +6,14 @@ solutions) stop right there instead of carrying a wrong result into later cells.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 __all__ = [
     "CheckpointFailed",
     "check",
     "check_at_least",
+    "check_defined",
     "check_param_count",
     "check_shape",
 ]
@@ -29,6 +31,26 @@ def check(passed: bool, what: str, hint: str = "") -> None:
     message = f"❌ FAIL — {what}" + (f"\n   Hint: {hint}" if hint else "")
     print(message)
     raise CheckpointFailed(message)
+
+
+def check_defined(*names: str, exercise: int | None = None, namespace: dict | None = None) -> None:
+    """Checkpoint that the exercise defined the names later cells use (in the caller's namespace).
+
+    A missing name gets a FAIL line naming it and the exercise that should define it, instead of
+    a bare NameError further down.
+    """
+    if namespace is None:
+        namespace = inspect.currentframe().f_back.f_globals
+    missing = [name for name in names if name not in namespace]
+    listed = ", ".join(f"`{name}`" for name in (missing or names))
+    where = f"Exercise {exercise}" if exercise else "the exercise above"
+    check(
+        not missing,
+        f"{listed} {'is' if len(missing or names) == 1 else 'are'} "
+        + ("defined" if not missing else "not defined"),
+        f"{where} asks you to define {listed} (the cells below use "
+        f"{'it' if len(missing) == 1 else 'them'}): check the spelling, and run that cell.",
+    )
 
 
 def check_shape(name: str, actual: Sequence[int | None], expected: Sequence[int | None]) -> None:

@@ -14,6 +14,9 @@ MIRROR_ENV = "CNN_LABS_MIRROR"
 #: Environment variable overriding the download cache folder (default: ``<repo>/data``).
 DATA_ENV = "CNN_LABS_DATA"
 
+#: Environment variable overriding where labs keep what they make (default: ``<repo>/build``).
+BUILD_ENV = "CNN_LABS_BUILD"
+
 
 def data_dir() -> Path:
     """The download cache folder: ``$CNN_LABS_DATA`` if set, else ``<repo>/data``."""
@@ -25,3 +28,19 @@ def mirror_dir() -> Path | None:
     """The offline mirror folder from ``$CNN_LABS_MIRROR``, or None when the setting is empty."""
     value = os.environ.get(MIRROR_ENV, "").strip()
     return Path(value).expanduser().resolve() if value else None
+
+
+def build_dir() -> Path:
+    """Where the labs keep what they make (models, run records): $CNN_LABS_BUILD or <repo>/build.
+
+    Test and smoke runs point it elsewhere, so they never overwrite a student's own runs.
+    """
+    value = os.environ.get(BUILD_ENV, "").strip()
+    return Path(value).expanduser().resolve() if value else REPO / "build"
+
+
+def models_dir() -> Path:
+    """The folder the labs save trained models in (``<build>/models``), created if needed."""
+    path = build_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,40 +1,70 @@
-"""Headline metrics of a lab run: collected by ``make solutions``, read back by Lab 5."""
+"""What a lab run achieved: kept for later labs (Lab 3 and Lab 5 compare with your own runs), and
+collected by ``make solutions`` for ``solutions/results.json``."""
 
 from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
-from helpers.config import REPO
+from helpers.config import build_dir
 from helpers.training import peak_memory_mb
 
-__all__ = ["RESULTS_ENV", "load_results", "record_results"]
+__all__ = ["RESULTS_ENV", "load_results", "record_results", "results_file"]
 
 #: Set by ``tools/run_solutions.py`` to the file a lab writes its metrics to.
 RESULTS_ENV = "CNN_LABS_RESULTS_FILE"
 
-#: Metrics of the last full run of every lab.
-RESULTS_JSON = REPO / "solutions" / "results.json"
+
+def results_file(lab: str) -> Path:
+    """Where the last run of a lab on this machine is kept: ``<build>/results/<lab>.json``."""
+    return build_dir() / "results" / f"{lab}.json"
 
 
-def record_results(**metrics: float) -> dict:
-    """Record this lab's headline metrics (plus peak memory) for ``make solutions``; return them.
+def _plain(value):
+    """A metric as JSON stores it: floats rounded to 4 decimals, NumPy scalars made plain."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return round(float(value), 4) if isinstance(value, float) else value
 
-    Outside a ``make solutions`` run (e.g. in JupyterLab) nothing is written.
+
+def record_results(
+    lab: str, *, settings: dict | None = None, history: dict | None = None, **metrics: float
+) -> dict:
+    """Record a lab run's headline metrics (plus peak memory); return them.
+
+    They are kept in ``results_file(lab)`` with the run's ``settings`` and training ``history``
+    (``history.history`` of ``model.fit``), so that later labs can compare with *your* run; during
+    ``make solutions`` the metrics also go to the file the runner collects.
     """
-    metrics = {k: (round(float(v), 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+    metrics = {key: _plain(value) for key, value in metrics.items()}
     metrics["peak_rss_mb"] = round(peak_memory_mb(), 1)
+    record = {
+        "lab": lab,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "metrics": metrics,
+        "settings": {key: _plain(value) for key, value in (settings or {}).items()},
+        "history": {k: [_plain(v) for v in values] for k, values in (history or {}).items()},
+    }
+    path = results_file(lab)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1))
     target = os.environ.get(RESULTS_ENV)
     if target:
-        path = Path(target)
-        existing = json.loads(path.read_text()) if path.exists() and path.stat().st_size else {}
-        path.write_text(json.dumps({**existing, **metrics}, indent=2, sort_keys=True))
+        collected = Path(target)
+        existing = json.loads(collected.read_text()) if collected.exists() else {}
+        collected.write_text(json.dumps({**existing, **metrics}, indent=2, sort_keys=True))
     return metrics
 
 
-def load_results(path: Path = RESULTS_JSON) -> dict[str, dict]:
-    """Metrics of every lab's last full run, ``{"01_mnist_convnet": {"test_accuracy": …}, …}``."""
+def load_results(lab: str) -> dict | None:
+    """The last recorded run of a lab on this machine (``metrics``, ``settings``, ``history``), or
+    None when that lab has not been run here yet."""
+    path = results_file(lab)
     if not path.exists():
-        return {}
-    return json.loads(path.read_text()).get("labs", {})
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None  # a run interrupted while writing: as good as no run

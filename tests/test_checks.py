@@ -7,6 +7,7 @@ from helpers.checks import (
     CheckpointFailed,
     check,
     check_at_least,
+    check_defined,
     check_param_count,
     check_shape,
 )
@@ -46,3 +47,23 @@ def test_check_at_least_shows_percentages(capsys):
     assert "test accuracy ≥ 99.0%" in capsys.readouterr().out
     with pytest.raises(CheckpointFailed, match="test accuracy is 98.5%"):
         check_at_least("test accuracy", 0.985, 0.99)
+
+
+def test_check_defined_passes_when_the_names_exist(capsys):
+    check_defined("model", "history", namespace={"model": 1, "history": 2})
+    assert capsys.readouterr().out == "✅ PASS — `model`, `history` are defined\n"
+
+
+def test_check_defined_names_what_is_missing_and_which_exercise_defines_it(capsys):
+    with pytest.raises(CheckpointFailed):
+        check_defined("model", "model_path", exercise=7, namespace={"model": 1})
+    out = capsys.readouterr().out
+    assert out.startswith("❌ FAIL — `model_path` is not defined")
+    assert "Exercise 7 asks you to define `model_path`" in out
+
+
+def test_check_defined_reads_the_callers_globals_by_default(capsys):
+    check_defined("CheckpointFailed", "pytest")  # both imported at the top of this module
+    assert "PASS" in capsys.readouterr().out
+    with pytest.raises(CheckpointFailed):
+        check_defined("no_such_name_anywhere")

@@ -39,6 +39,9 @@ from tools.notebooks import REPO, serialise, shown, write_atomic
 #: Where a notebook writes its headline metrics (must match ``helpers.results.RESULTS_ENV``).
 RESULTS_ENV = "CNN_LABS_RESULTS_FILE"
 
+#: Where a lab keeps its models and run records (must match ``helpers.config.BUILD_ENV``).
+BUILD_ENV = "CNN_LABS_BUILD"
+
 #: The first columns of RESULTS.md, with their headings; any other metrics follow them.
 COLUMNS = {
     "test_accuracy": "Test accuracy (%)",
@@ -84,14 +87,23 @@ def describe_failure(error: Exception) -> str:
     return f"{where}: {' '.join(message.split())}"
 
 
-def run_notebook(src: Path, out: Path, parameters: dict | None = None) -> RunResult:
-    """Execute ``src`` into ``out`` on the course's kernel, in the folder of ``src``."""
+def run_notebook(
+    src: Path, out: Path, parameters: dict | None = None, build: Path | None = None
+) -> RunResult:
+    """Execute ``src`` into ``out`` on the course's kernel, in the folder of ``src``.
+
+    ``build`` is where the lab keeps its models and run records (``$CNN_LABS_BUILD``); by default
+    the repository's ``build/``, which full runs share so that later labs see earlier ones.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         metrics_file = Path(tmp, "results.json")
         start = time.perf_counter()
         try:
-            with environment_variable(RESULTS_ENV, str(metrics_file)):
+            with (
+                environment_variable(RESULTS_ENV, str(metrics_file)),
+                environment_variable(BUILD_ENV, str(build) if build else ""),
+            ):
                 papermill.execute_notebook(
                     str(src),
                     str(out),
@@ -305,7 +317,7 @@ def run_one(src: Path, args: argparse.Namespace, smoke_parameters: dict) -> RunR
             file=sys.stderr,
         )
     out = args.build / "smoke" / src.name
-    result = run_notebook(src, out, smoke_parameters.get(src.stem))
+    result = run_notebook(src, out, smoke_parameters.get(src.stem), build=args.build / "smoke")
     if not result.ok and out.exists():
         print(f"  the failed run is kept in {shown(out)}")
     return result

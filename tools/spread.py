@@ -77,8 +77,11 @@ def measure(
                 print(f"{src.stem} seed {seed} {precision}: already measured", flush=True)
                 continue
             out = build / "spread" / src.stem / f"seed{seed}-{precision}.ipynb"
+            # One build folder per seed and precision: a later lab sees the earlier lab's run
+            # with the same seed and precision (Lab 3 compares with Lab 2), never the instructor's.
+            lab_build = build / "spread" / "build" / f"seed{seed}-{precision}"
             with environment_variable(PRECISION_ENV, precision):
-                result = run_notebook(src, out, {**settings, "SEED": seed})
+                result = run_notebook(src, out, {**settings, "SEED": seed}, build=lab_build)
             run |= {
                 "ok": result.ok,
                 "error": result.error,

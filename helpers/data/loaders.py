@@ -253,11 +253,15 @@ def is_validation_patient(path: Path | str, fraction_denominator: int = 5) -> bo
     return zlib.crc32(patient_id(path).encode()) % fraction_denominator == 0
 
 
-def load_chest_xray(image_size: int = 128, full: bool = False) -> ImageDataset:
+def load_chest_xray(
+    image_size: int = 128, full: bool = False, train_size: int | None = None, seed: int = 0
+) -> ImageDataset:
     """Chest X-rays (grayscale) at ``image_size`` px: train/validation carved by patient, and test.
 
     The shipped ``val/`` folder (4 images) is ignored: validation is about 20 % of the training
-    patients, chosen by a fixed hash of the patient id (see the module docstring).
+    patients, chosen by a fixed hash of the patient id (see the module docstring). ``train_size``
+    keeps a class-balanced random subset of the training images (drawn with ``seed``) for quick
+    runs, as in ``load_cats_and_dogs``; validation and test are never cut.
 
     ``full=True`` reads the full data set of Kermany et al. (artifact ``chest_xray_full``: train
     5,232, test 624; about 1.2 GB to download) instead of ``chest_xray_small``, with the same rule;
@@ -276,7 +280,7 @@ def load_chest_xray(image_size: int = 128, full: bool = False) -> ImageDataset:
         name=name,
         class_names=class_names,
         splits={
-            "train": train_all.subset(~in_validation),
+            "train": train_all.subset(~in_validation).take(train_size, seed=seed),
             "validation": train_all.subset(in_validation),
             "test": test,
         },
