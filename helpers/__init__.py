@@ -2,6 +2,7 @@
 
 * data — ``fetch``, ``load_mnist``, ``load_cats_and_dogs``, ``load_chest_xray`` (helpers.data)
 * plots — curves, image grids, confusion matrices, feature maps… (helpers.plots)
+* convolution — receptive fields, one convolution step drawn out (helpers.convolution)
 * training — seeds, mixed precision, one-line-per-epoch logs, timing (helpers.training)
 * checkpoints — PASS/FAIL lines after each exercise (helpers.checks)
 * results — a lab's headline metrics for ``make solutions`` (helpers.results)
@@ -44,6 +45,11 @@ from helpers.checks import (  # noqa: E402
     check_shape,
 )
 from helpers.config import build_dir, models_dir  # noqa: E402
+from helpers.convolution import (  # noqa: E402
+    plot_convolution_step,
+    plot_receptive_fields,
+    receptive_field,
+)
 from helpers.data.fetch import DataError, fetch  # noqa: E402
 from helpers.data.loaders import (  # noqa: E402
     ImageDataset,
@@ -97,11 +103,14 @@ __all__ = [
     "peak_memory_mb",
     "plot_comparison",
     "plot_confusion_matrix",
+    "plot_convolution_step",
     "plot_cv_scores",
     "plot_feature_maps",
     "plot_filters",
     "plot_history",
+    "plot_receptive_fields",
     "plot_roc_curve",
+    "receptive_field",
     "record_results",
     "set_seed",
     "show_augmentations",
