@@ -41,6 +41,7 @@ from helpers.checks import (  # noqa: E402
     check,
     check_at_least,
     check_defined,
+    check_model,
     check_param_count,
     check_shape,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "build_dir",
     "check_at_least",
     "check_defined",
+    "check_model",
     "check_param_count",
     "check_shape",
     "fetch",

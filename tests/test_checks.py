@@ -8,6 +8,7 @@ from helpers.checks import (
     check,
     check_at_least,
     check_defined,
+    check_model,
     check_param_count,
     check_shape,
 )
@@ -67,3 +68,79 @@ def test_check_defined_reads_the_callers_globals_by_default(capsys):
     assert "PASS" in capsys.readouterr().out
     with pytest.raises(CheckpointFailed):
         check_defined("no_such_name_anywhere")
+
+
+def lab1_model(**overrides):
+    settings = {"conv_activation": "relu", "output": "softmax", "dtype": "float32"}
+    settings.update(overrides)
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(8, 3, activation=settings["conv_activation"]),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(8, 3, activation=settings["conv_activation"]),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation=settings["output"], dtype=settings["dtype"]),
+        ]
+    )
+
+
+LAB1 = dict(
+    input_shape=(28, 28, 1),
+    output_units=10,
+    output_activation="softmax",
+    layer_counts={"Conv2D": 2, "MaxPooling2D": 1},
+    max_params=100_000,
+)
+
+
+def test_check_model_passes_a_model_that_meets_every_constraint(capsys):
+    check_model(lab1_model(), **LAB1)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5 and all(line.startswith("✅ PASS") for line in lines)
+    assert lines[-1] == "✅ PASS — it has 10,354 parameters (at most 100,000)"
+
+
+@pytest.mark.parametrize(
+    ("model", "constraint", "message"),
+    [
+        (lab1_model(conv_activation=None), {}, "conv2d"),
+        (lab1_model(output="sigmoid"), {}, "activation 'sigmoid'"),
+        (lab1_model(), {"max_params": 5_000}, "10,354 parameters (at most 5,000)"),
+        (lab1_model(), {"layer_counts": {"Conv2D": 3}}, "it has 2 Conv2D"),
+        (lab1_model(), {"input_shape": (32, 32, 1)}, "it takes (28, 28, 1)"),
+    ],
+)
+def test_check_model_fails_each_broken_constraint_with_a_hint(model, constraint, message, capsys):
+    with pytest.raises(CheckpointFailed):
+        check_model(model, **{**LAB1, **constraint})
+    assert message in capsys.readouterr().out
+
+
+def test_check_model_wants_the_output_in_float32_under_mixed_precision(capsys):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        forgotten = lab1_model(dtype=None)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    with pytest.raises(CheckpointFailed):
+        check_model(forgotten, **LAB1)
+    assert "computes in bfloat16" in capsys.readouterr().out
+
+
+def test_check_model_wants_rescaling_first_and_accepts_relu_as_a_separate_layer(capsys):
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(4, 3)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid")(x)
+    functional = keras.Model(inputs, outputs)
+    constraints = dict(input_shape=(32, 32, 3), output_units=1, output_activation="sigmoid")
+    check_model(functional, rescaling=1 / 255, **constraints)
+    assert "FAIL" not in capsys.readouterr().out
+    without = keras.Sequential([keras.Input((32, 32, 3)), *functional.layers[2:]])
+    with pytest.raises(CheckpointFailed):
+        check_model(without, rescaling=1 / 255, **constraints)
+    assert "put keras.layers.Rescaling(0.00392157) first" in capsys.readouterr().out
