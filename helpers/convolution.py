@@ -85,7 +85,8 @@ def plot_convolution_step(
         limit = float(np.abs(weights).max()) or 1.0
         middle.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit)
         for (i, j), w in np.ndenumerate(weights):
-            middle.text(j, i, f"{w:g}", ha="center", va="center", fontsize=12)
+            color = "white" if abs(w) > 0.6 * limit else "black"
+            middle.text(j, i, f"{w:g}", ha="center", va="center", fontsize=12, color=color)
         middle.set_title("kernel (weights)")
         bound = float(np.abs(fmap).max()) or 1.0
         right.imshow(fmap, cmap="RdBu_r", vmin=-bound, vmax=bound)

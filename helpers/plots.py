@@ -243,6 +243,7 @@ def plot_history(
     history: Any,
     metrics: Sequence[str] | str = ("accuracy", "loss"),
     title: str | None = None,
+    mark_epoch: int | None = None,
 ) -> Figure:
     """Draw training curves: one panel per metric, training solid and validation dashed.
 
@@ -255,6 +256,8 @@ def plot_history(
         metrics: Metric names to draw, side by side (a single name is also accepted).
             Metrics that no run recorded are skipped.
         title: Optional title above all panels.
+        mark_epoch: Optional epoch (counted from 1) marked by a dotted vertical line in every
+            panel, e.g. the best epoch that a ModelCheckpoint kept.
 
     Returns:
         The figure. Accuracy-like metrics in [0, 1] get a percent axis.
@@ -310,6 +313,14 @@ def plot_history(
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             if _is_fraction_metric(metric, all_values):
                 ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
+            if mark_epoch is not None:
+                ax.axvline(
+                    mark_epoch,
+                    color="dimgray",
+                    linestyle=":",
+                    linewidth=1.5,
+                    label=f"epoch {mark_epoch}",
+                )
             ax.grid(True)
             ax.legend()
         _suptitle(fig, title)

@@ -636,3 +636,21 @@ def test_a_setting_turned_on_while_drawing_survives_like_jupyters_interactive_fl
         assert plt.rcParams["interactive"] is True
     finally:
         plt.rcParams["interactive"] = False
+
+
+def test_plot_history_marks_an_epoch_in_every_panel():
+    history = {
+        "accuracy": [0.5, 0.7, 0.9],
+        "val_accuracy": [0.5, 0.6, 0.55],
+        "loss": [1, 0.5, 0.2],
+        "val_loss": [1, 0.8, 0.9],
+    }
+    fig = plots.plot_history(history, mark_epoch=2)
+    for ax in fig.axes:
+        marks = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+        assert len(marks) == 1 and list(marks[0].get_xdata()) == [2, 2]
+        assert "epoch 2" in [text.get_text() for text in ax.get_legend().get_texts()]
+    unmarked = plots.plot_history(history)
+    assert not [
+        line for ax in unmarked.axes for line in ax.get_lines() if line.get_linestyle() == ":"
+    ]

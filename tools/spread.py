@@ -63,12 +63,27 @@ def run_key(run: dict) -> tuple:
     return (run["seed"], run["precision"], json.dumps(run["settings"], sort_keys=True), run["cpu"])
 
 
+def effective_precision(precision: str) -> str:
+    """The policy a lab computes in on this machine when CNN_LABS_PRECISION is ``precision``."""
+    if precision != "auto":
+        return precision
+    from helpers.training import choose_precision
+
+    with environment_variable(PRECISION_ENV, "auto"):
+        return choose_precision()[0]
+
+
 def measure(
     src: Path, seeds: list[int], precisions: list[str], settings: dict, path: Path, build: Path
 ) -> list[dict]:
-    """Run the lab for every seed × precision not yet stored; store each run as it finishes."""
+    """Run the lab for every seed × precision not yet stored; store each run as it finishes.
+
+    ``auto`` is stored as the policy it means here (e.g. float32 on a CPU without bfloat16), so
+    that the same experiment is never run twice under two names.
+    """
     cpu = cpu_model()
-    done = {run_key(run) for run in load(path).get(src.stem, {}).get("runs", [])}
+    precisions = list(dict.fromkeys(effective_precision(p) for p in precisions))
+    done = {run_key(run) for run in load(path).get(src.stem, {}).get("runs", []) if run["ok"]}
     new = []
     for precision in precisions:
         for seed in seeds:
@@ -90,7 +105,9 @@ def measure(
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             stored = load(path)
-            stored.setdefault(src.stem, {}).setdefault("runs", []).append(run)
+            runs = stored.setdefault(src.stem, {}).setdefault("runs", [])
+            runs[:] = [old for old in runs if run_key(old) != run_key(run)]  # a failed earlier try
+            runs.append(run)
             stored[src.stem]["machine"] = machine_info()
             write_atomic(path, json.dumps(stored, indent=1, sort_keys=True) + "\n")
             status = "ok" if result.ok else f"FAILED: {result.error}"
