@@ -53,6 +53,22 @@ def parse_setting(text: str) -> tuple[str, object]:
         raise argparse.ArgumentTypeError(f"{value!r} is not a Python literal") from None
 
 
+#: Parameters that are bars or the seed, not part of the recipe a spread measures.
+NOT_RECIPE = ("TARGET_ACCURACY", "MIN_", "SEED")
+
+
+def recipe(src: Path, settings: dict) -> dict:
+    """The parameters (with the overrides) that decide what a lab trains: no bars, no seed."""
+    import papermill
+
+    defaults = {
+        name: ast.literal_eval(spec["default"])
+        for name, spec in papermill.inspect_notebook(str(src)).items()
+    }
+    merged = {**defaults, **settings}
+    return {k: v for k, v in merged.items() if not k.startswith(NOT_RECIPE)}
+
+
 def load(path: Path) -> dict:
     """The stored spreads: ``{stem: {"runs": [...]}}``."""
     return json.loads(path.read_text()) if path.exists() else {}
@@ -98,6 +114,7 @@ def measure(
             with environment_variable(PRECISION_ENV, precision):
                 result = run_notebook(src, out, {**settings, "SEED": seed}, build=lab_build)
             run |= {
+                "recipe": recipe(src, settings),
                 "ok": result.ok,
                 "error": result.error,
                 "seconds": round(result.seconds, 1),
