@@ -79,6 +79,7 @@ from helpers.training import (  # noqa: E402
     peak_memory_mb,
     set_seed,
     use_mixed_precision,
+    warmup_cosine,
 )
 
 __all__ = [
@@ -119,4 +120,5 @@ __all__ = [
     "show_images",
     "show_misclassified",
     "use_mixed_precision",
+    "warmup_cosine",
 ]

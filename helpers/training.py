@@ -19,6 +19,7 @@ __all__ = [
     "peak_memory_mb",
     "set_seed",
     "use_mixed_precision",
+    "warmup_cosine",
 ]
 
 #: Environment variable that forces the compute policy of every lab (instead of the automatic one).
@@ -108,6 +109,20 @@ def use_mixed_precision(enabled: bool = True, verbose: bool = True) -> str:
     if verbose:
         print(f"computing in {policy}: {reason}")
     return policy
+
+
+def warmup_cosine(
+    learning_rate: float, epochs: int, steps_per_epoch: int, warmup_epochs: int = 0
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """A learning rate that climbs linearly from 0 for ``warmup_epochs``, then follows half a
+    cosine down to 0 at the end of ``epochs`` (Keras' ``CosineDecay``; it counts steps)."""
+    warmup_steps = min(warmup_epochs, max(epochs - 1, 0)) * steps_per_epoch
+    decay_steps = max(epochs * steps_per_epoch - warmup_steps, 1)
+    if not warmup_steps:
+        return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps, warmup_target=learning_rate, warmup_steps=warmup_steps
+    )
 
 
 def _format_logs(logs: dict) -> str:

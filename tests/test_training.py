@@ -136,3 +136,19 @@ def test_peak_memory_works_without_the_unix_only_resource_module(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_resource)
     assert 10 < training.peak_memory_mb() < 24 * 1024
+
+
+@pytest.mark.parametrize(("epochs", "warmup"), [(10, 2), (10, 0), (1, 3), (3, 5)])
+def test_warmup_cosine_climbs_then_glides_to_zero(epochs, warmup):
+    steps = 7
+    schedule = training.warmup_cosine(1e-3, epochs, steps, warmup)
+    rates = np.array([float(schedule(step)) for step in range(epochs * steps + 1)])
+    peak = int(np.argmax(rates))
+    effective_warmup = min(warmup, epochs - 1) * steps
+    assert peak == effective_warmup and np.isclose(rates[peak], 1e-3)
+    assert np.all(np.diff(rates[: peak + 1]) > 0) if peak else rates[0] == pytest.approx(1e-3)
+    assert np.all(np.diff(rates[peak:]) <= 1e-12)
+    assert rates[-1] == pytest.approx(0.0, abs=1e-9)
+    decay = epochs * steps - peak
+    k = decay // 2
+    assert rates[peak + k] == pytest.approx(1e-3 * 0.5 * (1 + np.cos(np.pi * k / decay)), rel=1e-4)
