@@ -632,7 +632,8 @@ def fetch_derived(
     if where != "mirror" and note.is_file():
         note.unlink()
         if keep_source_setting(keep_source):
-            say(f"{source.name}: kept {archive} ({KEEP_SOURCE_ENV} is set)", progress)
+            why = "as asked" if keep_source else f"{KEEP_SOURCE_ENV} is set"
+            say(f"{source.name}: kept {archive} ({why})", progress)
         else:
             size = archive.stat().st_size
             archive.unlink(missing_ok=True)
