@@ -12,25 +12,20 @@ import warnings
 from pathlib import Path
 
 from helpers.config import DATA_ENV, MIRROR_ENV, data_dir, mirror_dir
-from helpers.data.fetch import cached_info, fetch, source_of
+from helpers.data.derive import KEEP_SOURCE_ENV
+from helpers.data.fetch import cached_info, derive_only_note, fetch, human_size, source_of
 from helpers.data.folders import check_image_folder
+from helpers.data.plan import format_plan, make_plan
 from helpers.data.registry import ARTIFACTS, Artifact, DataError
+
+__all__ = ["human_size", "main", "parser"]
 
 DESCRIPTION = """\
 Fetch, list and check the course's data. Files come from the offline mirror ($CNN_LABS_MIRROR,
 verified against its SHA256SUMS), then the cache ($CNN_LABS_DATA, default <repo>/data), then the
-internet; every file is checksum-verified and written atomically."""
-
-
-def human_size(size: int | None) -> str:
-    """Bytes as a short human-readable size: 11490519 -> "11.5 MB"."""
-    if size is None:
-        return "-"
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size} B"
+internet; every file is checksum-verified and written atomically. The chest X-ray subset, which
+has no download of its own, is derived from its public source (about 1.2 GB) when no mirror has it;
+`info` shows the plan before anything is fetched."""
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -40,6 +35,11 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
 
 def skip_reason(artifact: Artifact, source: str) -> str | None:
     """Why ``fetch all`` leaves an artifact out, or None when it fetches it."""
+    if artifact.optional and derive_only_note(data_dir() / artifact.filename).is_file():
+        return (
+            f"optional; {artifact.filename} is in the cache only until the data set derived "
+            f"from it is done (fetch {artifact.name} by name to keep it)"
+        )
     if artifact.optional and source not in ("cache", "mirror"):
         return f"optional, and {artifact.filename} is not in the mirror"
     if source == "missing":
@@ -50,16 +50,26 @@ def skip_reason(artifact: Artifact, source: str) -> str | None:
     return None
 
 
-def fetch_all(progress: bool) -> int:
+def fetch_all(progress: bool, keep_source: bool | None = None) -> int:
     """Fetch every artifact the mirror, cache or internet can provide; returns the exit code."""
+    if progress:
+        print("Plan:")
+        print(format_plan(make_plan()), flush=True)
+        print()
+    # Decided up front, as the plan says: what one fetch brings along (a source archive kept
+    # with --keep-source) does not make an optional artifact part of this run.
+    reasons = {
+        name: skip_reason(artifact, source_of(artifact)) for name, artifact in ARTIFACTS.items()
+    }
     failures = 0
     for artifact in ARTIFACTS.values():
-        reason = skip_reason(artifact, source_of(artifact))
+        reason = reasons[artifact.name]
         if reason:
             print(f"skip {artifact.name}: {reason}")
             continue
         try:
-            print(f"{artifact.name}: {fetch(artifact, progress=progress)}")
+            path = fetch(artifact, progress=progress, keep_source=keep_source)
+            print(f"{artifact.name}: {path}")
         except DataError as error:
             print(f"error: {artifact.name}: {error}", file=sys.stderr)
             failures += 1
@@ -69,10 +79,25 @@ def fetch_all(progress: bool) -> int:
 def run_fetch(args: argparse.Namespace) -> int:
     """``fetch NAME|all``: fetch and print the path produced."""
     progress = not args.quiet
+    keep_source = True if args.keep_source else None
     if args.name == "all":
-        return fetch_all(progress)
+        if args.accept_sha256:
+            raise DataError("--accept-sha256 applies to one artifact: fetch it by name.")
+        return fetch_all(progress, keep_source)
+    if progress:
+        step = make_plan([ARTIFACTS[args.name]] if args.name in ARTIFACTS else [])
+        if any(s.internet for s in step):
+            print("Plan:")
+            print(format_plan(step), flush=True)
     extract = False if args.no_extract else None
-    print(fetch(args.name, extract=extract, progress=progress))
+    path = fetch(
+        args.name,
+        extract=extract,
+        progress=progress,
+        accept_sha256=args.accept_sha256,
+        keep_source=keep_source,
+    )
+    print(path)
     return 0
 
 
@@ -102,10 +127,12 @@ def info_table(rows: list[dict]) -> list[str]:
 def where(row: dict) -> str:
     """Where an artifact is, for the info table: in the cache, in the mirror, or missing."""
     if row["source"] == "cache":
-        return "cache"
+        return "cache (derived)" if row.get("derived") else "cache"
     if row["source"] == "mirror":
         return "mirror (not copied yet)"
-    return "missing (downloadable)" if row["downloadable"] else "missing (mirror only)"
+    if row["downloadable"]:
+        return "missing (downloadable)"
+    return "missing (derivable)" if row.get("derivable") else "missing (mirror only)"
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -123,7 +150,12 @@ def run_info(args: argparse.Namespace) -> int:
             print(f"extracted {row['name']}: {row['extracted']}")
     print()
     print("where: cache = a verified copy in the cache folder above; mirror = copied on fetch;")
-    print("       missing = fetch downloads it, or (mirror only) needs the mirror setting.")
+    print("       missing = fetch downloads it, derives it from its public source (derivable),")
+    print("       or (mirror only) needs the mirror setting.")
+    print()
+    print("Plan of `python -m helpers.data fetch all` (`make data`) with these settings:")
+    print(format_plan(make_plan()))
+    print()
     print("Fetch with: python -m helpers.data fetch NAME|all  (citations: data/README.md)")
     return 0
 
@@ -150,12 +182,25 @@ def parser() -> argparse.ArgumentParser:
     fetch_cmd.add_argument("name", metavar="NAME", help="one of: " + ", ".join([*ARTIFACTS, "all"]))
     fetch_cmd.add_argument("--no-extract", action="store_true", help="keep zips unextracted")
     fetch_cmd.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    fetch_cmd.add_argument(
+        "--keep-source",
+        action="store_true",
+        help="keep a source archive downloaded to derive an artifact (chest_xray: the 1.2 GB "
+        f"ChestXRay2017.zip); default: delete it afterwards unless {KEEP_SOURCE_ENV}=1",
+    )
+    fetch_cmd.add_argument(
+        "--accept-sha256",
+        metavar="SHA256",
+        help="accept a download whose sha256 differs from an UNCONFIRMED pinned value "
+        "(the error of such a mismatch prints this option with the right value)",
+    )
     fetch_cmd.set_defaults(run=run_fetch)
 
     info_cmd = commands.add_parser(
         "info",
-        help="list the artifacts, where they are cached, sizes and licences",
-        description="Show the cache and mirror settings and a table of every artifact.",
+        help="list the artifacts, where they are, sizes, licences, and the plan of `fetch all`",
+        description="Show the cache and mirror settings, a table of every artifact, and what "
+        "`fetch all` would do: what comes from where, how big it is, what is derived.",
     )
     info_cmd.set_defaults(run=run_info)
 

@@ -9,20 +9,30 @@ For each artifact ``fetch`` looks, in order, at
 2. **the cache** (``$CNN_LABS_DATA``, default ``<repo>/data``): a file is trusted when its sha256
    matches the sidecar ``<file>.sha256`` written when it was verified. A cache copy that no longer
    matches its sidecar is corrupted: it is deleted (with a warning) and fetched again.
-3. **the internet**: the registry URL is downloaded into a temporary file next to the target, its
-   size and sha256 are checked when the registry knows them, and only then is it moved into place.
+3. **the internet**: the registry URL is downloaded into ``<file>.partial`` next to the target,
+   with its size announced first and a progress bar. A dropped connection is resumed with an HTTP
+   Range request (``If-Range`` guards against a file that changed on the server); an interrupted
+   run leaves the partial file for the next run to resume. The size and sha256 are checked when
+   the registry knows them, and only then is the file moved into place. A mismatch with a pinned
+   but *unconfirmed* sha256 (cats-and-dogs) keeps the download aside as ``<file>.unverified`` and
+   says how to accept it (``accept_sha256``); a mismatch with a confirmed one discards it.
+
+An artifact without a public download of its own (the chest X-ray subset) is derived from its
+public source when neither the mirror nor the cache has it: see ``helpers.data.derive``.
 
 Every write goes to a temporary name first and is moved into place with ``os.replace``, so an
 interrupted run never leaves a half-written file or folder under its final name, and the next run
-starts over cleanly (leftover temporaries older than an hour are removed). Zips are tested, checked
-for unsafe paths, extracted into a temporary folder and moved into place; a marker file inside the
-folder records which zip it came from, so a changed zip is extracted afresh.
+starts over cleanly (leftover temporaries older than an hour are removed; a partial download is
+kept on purpose). Zips are tested, checked for unsafe paths, extracted into a temporary folder and
+moved into place; a marker file inside the folder records which zip it came from, so a changed
+zip is extracted afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import re
 import shutil
@@ -34,7 +44,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -203,6 +213,7 @@ def install_file(temporary: Path, target: Path, digest: str) -> None:
     sidecar_of(target).unlink(missing_ok=True)
     os.replace(temporary, target)
     write_sidecar(target, digest)
+    unverified_of(target).unlink(missing_ok=True)  # superseded by a verified copy
 
 
 def verified_cache_hash(target: Path) -> str | None:
@@ -322,6 +333,62 @@ def copy_from_mirror(artifact: Artifact, copy: MirrorCopy, target: Path, progres
 
 # --- downloading ------------------------------------------------------------------------------
 
+#: Suffix of a download in progress. It is kept when a download stops, so the next run resumes it.
+PARTIAL_SUFFIX = ".partial"
+#: Suffix of the record beside a partial download: its URL, the server's validator, the total.
+RESUME_SUFFIX = ".json"
+#: Suffix of the lock that keeps two processes from writing to one partial download.
+LOCK_SUFFIX = ".lock"
+#: Suffix of a download kept aside because its sha256 differs from an *unconfirmed* pinned value.
+UNVERIFIED_SUFFIX = ".unverified"
+#: Suffix of the note beside a source archive downloaded only to derive another artifact: the
+#: archive is deleted once the derivation succeeds (unless the user keeps it).
+DERIVE_ONLY_SUFFIX = ".delete-after-deriving"
+#: A lock not refreshed for this many seconds belongs to a download that died.
+LOCK_STALE_AFTER = 180
+#: Seconds between refreshes of the lock while a download runs.
+HEARTBEAT = 5
+#: Times a download that stopped half-way is resumed within one fetch before giving up.
+RESUME_ATTEMPTS = 3
+
+
+def human_size(size: int | None) -> str:
+    """Bytes as a short human-readable size: 11490519 -> "11.5 MB"."""
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def partial_of(target: Path) -> Path:
+    """Where the download of ``target`` is written until it is complete and verified."""
+    return target.with_name(target.name + PARTIAL_SUFFIX)
+
+
+def unverified_of(target: Path) -> Path:
+    """Where a download that failed an unconfirmed sha256 is kept for the user to accept."""
+    return target.with_name(target.name + UNVERIFIED_SUFFIX)
+
+
+def derive_only_note(target: Path) -> Path:
+    """The note saying ``target`` was downloaded only to derive another artifact from it."""
+    return target.with_name(target.name + DERIVE_ONLY_SUFFIX)
+
+
+def resume_record_of(partial: Path) -> Path:
+    """The record of what a partial download is a part of."""
+    return partial.with_name(partial.name + RESUME_SUFFIX)
+
+
+def discard_partial(partial: Path) -> None:
+    """Delete a partial download and its record."""
+    partial.unlink(missing_ok=True)
+    resume_record_of(partial).unlink(missing_ok=True)
+
 
 def no_download_message(artifact: Artifact, target: Path) -> str:
     """Why a file without a public URL cannot be fetched, and how to point at a mirror."""
@@ -334,42 +401,366 @@ def no_download_message(artifact: Artifact, target: Path) -> str:
     )
 
 
-def network_message(artifact: Artifact, error: object) -> str:
-    """What to do when the download of an artifact failed."""
+def kept_partial_note(partial: Path) -> str:
+    """A sentence saying where the bytes downloaded so far are kept (empty when there are none)."""
+    size = partial.stat().st_size if partial.is_file() else 0
+    if not size:
+        return ""
     return (
-        f"downloading {artifact.url} failed: {error}. Check the internet connection and try "
+        f" The {human_size(size)} downloaded so far are kept in {partial}: running the command "
+        "again resumes the download from there."
+    )
+
+
+def network_message(artifact: Artifact, error: object, partial: Path | None = None) -> str:
+    """What to do when the download of an artifact failed."""
+    kept = kept_partial_note(partial) if partial is not None else ""
+    return (
+        f"downloading {artifact.url} failed: {error}.{kept} Check the internet connection and try "
         f"again, or set {MIRROR_ENV} to a folder that holds {artifact.filename} and its "
         "SHA256SUMS line (e.g. ../shared/data beside the repository)."
     )
 
 
-def download(artifact: Artifact, target: Path, progress: bool) -> str:
-    """Download an artifact into the cache, checking size and sha256; returns its sha256."""
+@contextmanager
+def download_lock(partial: Path) -> Iterator[Path]:
+    """Hold the lock of a partial download; a DataError when another live download holds it."""
+    lock = partial.with_name(partial.name + LOCK_SUFFIX)
+    for attempt in range(2):
+        try:
+            descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            try:
+                age = time.time() - lock.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if attempt or age < LOCK_STALE_AFTER:
+                raise DataError(
+                    f"another download of {partial.name.removesuffix(PARTIAL_SUFFIX)} is under "
+                    f"way: its lock {lock} was refreshed {age:.0f} s ago. Wait for it to finish; "
+                    f"if no other download is running, delete {lock.name} and run again."
+                ) from None
+            lock.unlink(missing_ok=True)  # left by a download that died
+    else:
+        raise DataError(f"cannot create the download lock {lock}; run the command again.")
+    os.write(descriptor, f"{os.getpid()}\n".encode())
+    os.close(descriptor)
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A partial download to continue: its bytes on disk, the server's validator, the total."""
+
+    offset: int = 0
+    validator: str | None = None
+    total: int | None = None
+
+
+def read_resume(artifact: Artifact, partial: Path, progress: bool) -> Resume:
+    """The partial download to resume, or a fresh start (a stale or oversized part is deleted)."""
+    offset = partial.stat().st_size if partial.is_file() else 0
+    try:
+        record = json.loads(resume_record_of(partial).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    if not offset:
+        discard_partial(partial)
+        return Resume()
+    if record.get("url") != artifact.url:
+        say(f"{artifact.name}: {partial.name} is from another download; starting over", progress)
+        discard_partial(partial)
+        return Resume()
+    total = record.get("total")
+    expected = artifact.size if artifact.size is not None else total
+    if expected is not None and offset > expected:
+        say(
+            f"{artifact.name}: {partial.name} has {offset:,} bytes, more than the {expected:,} "
+            "expected; starting over",
+            progress,
+        )
+        discard_partial(partial)
+        return Resume()
+    return Resume(offset, record.get("validator"), total)
+
+
+def write_resume(partial: Path, url: str, validator: str | None, total: int | None) -> None:
+    """Record what a partial download is a part of (so a later run can resume it safely)."""
+    record = resume_record_of(partial)
+    with temporary_file(record) as temporary:
+        text = json.dumps({"url": url, "validator": validator, "total": total})
+        temporary.write_text(text + "\n", encoding="utf-8")
+        os.replace(temporary, record)
+
+
+def content_range(header: str | None) -> tuple[int | None, int | None]:
+    """(first byte, total length) from a Content-Range header such as ``bytes 100-199/200``."""
+    match = re.fullmatch(r"\s*bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)\s*", header or "")
+    if not match:
+        return None, None
+    start, total = match.groups()
+    return (int(start) if start else None), (int(total) if total and total != "*" else None)
+
+
+def validator_of(headers) -> str | None:
+    """The response's strong ETag (or Last-Modified), for a safe ``If-Range`` when resuming."""
+    etag = headers.get("ETag")
+    if etag and not etag.startswith("W/"):
+        return etag
+    return headers.get("Last-Modified")
+
+
+def open_download(artifact: Artifact, resume: Resume):
+    """The HTTP response for the rest of the file (``Range``), or the whole file."""
+    headers = {"User-Agent": "cnn-labs"}
+    if resume.offset:
+        headers["Range"] = f"bytes={resume.offset}-"
+        if resume.validator:
+            headers["If-Range"] = resume.validator  # the file changed: the server sends it whole
+    request = urllib.request.Request(str(artifact.url), headers=headers)
+    return urllib.request.urlopen(request, timeout=TIMEOUT)
+
+
+def announce(artifact: Artifact, total: int | None, offset: int, progress: bool) -> None:
+    """Say how big the download is (and where it resumes) before the bytes start to flow."""
+    if total is not None:
+        size = human_size(total)
+    elif artifact.approx_size is not None:
+        size = f"size not announced, about {human_size(artifact.approx_size)}"
+    else:
+        size = "size not announced"
+    resuming = f", resuming after {human_size(offset)}" if offset else ""
+    say(f"{artifact.name}: downloading {artifact.filename} ({size}{resuming})", progress)
+
+
+def download_once(artifact: Artifact, partial: Path, progress: bool) -> tuple[int, int | None, int]:
+    """One request, appended to the partial download: (bytes on disk, expected total, new bytes)."""
+    resume = read_resume(artifact, partial, progress)
+    if resume.offset and resume.offset == resume.total:
+        return resume.offset, resume.total, 0  # complete; the last run stopped before verifying
+    try:
+        response = open_download(artifact, resume)
+    except urllib.error.HTTPError as error:
+        if error.code != 416 or not resume.offset:
+            raise
+        _, total = content_range(error.headers.get("Content-Range"))
+        if total == resume.offset:
+            return resume.offset, total, 0
+        say(f"{artifact.name}: the server cannot resume {partial.name}; starting over", progress)
+        discard_partial(partial)
+        return download_once(artifact, partial, progress)
+    with response:
+        offset = resume.offset
+        length = response.headers.get("Content-Length")
+        length = int(length) if length and length.isdigit() else None
+        if offset and response.status == 206:
+            start, total = content_range(response.headers.get("Content-Range"))
+            if start != offset:
+                restart = "the server resumed at the wrong place"
+            else:
+                restart = ""
+                total = total if total is not None else (offset + length if length else None)
+        else:
+            restart = ""
+            if offset:  # no Range support, or the file changed (If-Range): take it whole
+                say(
+                    f"{artifact.name}: the server sent the whole file again; starting over",
+                    progress,
+                )
+            offset, total = 0, length
+        if restart:
+            say(f"{artifact.name}: {restart}; starting over", progress)
+            discard_partial(partial)
+            offset, total = 0, None
+        else:
+            write_resume(partial, str(artifact.url), validator_of(response.headers), total)
+            announce(artifact, total, offset, progress)
+            written = append_response(artifact, response, partial, offset, total, progress)
+    if restart:
+        return download_once(artifact, partial, progress)
+    return partial.stat().st_size, total, written
+
+
+def append_response(
+    artifact: Artifact, response, partial: Path, offset: int, total: int | None, progress: bool
+) -> int:
+    """Write the response body after the first ``offset`` bytes of ``partial``; returns its size.
+
+    A progress bar runs. A connection that drops half-way ends the body early (the caller
+    resumes); the bytes that arrived stay on disk.
+    """
+    lock = partial.with_name(partial.name + LOCK_SUFFIX)
+    beat = time.monotonic()
+    written = 0
+    bar_total = total if total is not None else artifact.size
+    with (
+        open(partial, "r+b" if offset else "wb") as out,
+        tqdm(
+            total=bar_total,
+            initial=offset,
+            unit="B",
+            unit_scale=True,
+            desc=artifact.filename,
+            disable=not progress,
+        ) as bar,
+    ):
+        out.seek(offset)
+        out.truncate()
+        while True:
+            try:
+                chunk = response.read(CHUNK)
+            except (OSError, http.client.HTTPException):
+                break  # the connection dropped: keep what arrived, the caller resumes
+            if not chunk:
+                break
+            out.write(chunk)
+            written += len(chunk)
+            bar.update(len(chunk))
+            if time.monotonic() - beat > HEARTBEAT:
+                beat = time.monotonic()
+                with suppress(OSError):
+                    os.utime(lock)
+    return written
+
+
+def download_until_complete(
+    artifact: Artifact, partial: Path, progress: bool
+) -> tuple[int, int | None]:
+    """Download into ``partial``, resuming after dropped connections; returns (size, total)."""
+    attempts = 0
+    while True:
+        try:
+            received, total, written = download_once(artifact, partial, progress)
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+            raise DataError(network_message(artifact, error, partial)) from error
+        expected = total if total is not None else artifact.size
+        if expected is None or received >= expected:
+            return received, total
+        attempts += 1
+        if attempts > RESUME_ATTEMPTS or not written:
+            raise DataError(
+                f"the download of {artifact.url} stopped after {received:,} of {expected:,} "
+                f"bytes (tried {attempts} time(s)).{kept_partial_note(partial)} Check the "
+                f"internet connection, or set {MIRROR_ENV} to a folder that holds "
+                f"{artifact.filename}."
+            )
+        say(
+            f"{artifact.name}: the connection dropped after {human_size(received)} of "
+            f"{human_size(expected)}; resuming",
+            progress,
+        )
+
+
+def unconfirmed_message(artifact: Artifact, digest: str, size: int, kept: Path) -> str:
+    """A sha256 mismatch against an unconfirmed value: both values, why, and how to accept."""
+    return (
+        f"the download of {artifact.url} has sha256 {digest}, but the course expects "
+        f"{artifact.sha256} for {artifact.filename}. That expected value is UNCONFIRMED: "
+        f"{artifact.sha256_unconfirmed}. So the file may well be fine (it has {size:,} bytes"
+        f"{', as expected' if size == artifact.size else ''}). It was kept, unused, as {kept}. "
+        f"If you trust it (it came over HTTPS from the official URL), accept it and it is "
+        f"verified against that hash from then on:\n"
+        f"    python -m helpers.data fetch {artifact.name} --accept-sha256 {digest}\n"
+        f'(in Python: helpers.data.fetch("{artifact.name}", accept_sha256="{digest}")). '
+        f"Otherwise delete {kept.name} and use the course mirror ({MIRROR_ENV})."
+    )
+
+
+def verify_download(
+    artifact: Artifact, target: Path, partial: Path, accept_sha256: str | None
+) -> str:
+    """Check a complete download's size and sha256; returns its sha256 or raises DataError."""
+    size = partial.stat().st_size
+    if artifact.size is not None and size != artifact.size:
+        discard_partial(partial)
+        raise DataError(
+            f"the download of {artifact.url} has {size:,} bytes but {artifact.filename} should "
+            f"have {artifact.size:,}; it was discarded. Try again, or use the mirror "
+            f"({MIRROR_ENV})."
+        )
+    digest = sha256_of(partial)
+    if artifact.sha256 is None or digest == artifact.sha256 or digest == accept_sha256:
+        return digest
+    if artifact.sha256_unconfirmed:
+        kept = unverified_of(target)
+        os.replace(partial, kept)
+        discard_partial(partial)
+        raise DataError(unconfirmed_message(artifact, digest, size, kept))
+    discard_partial(partial)
+    raise DataError(
+        f"the download of {artifact.url} has sha256 {digest}, but {artifact.filename} "
+        f"should have {artifact.sha256}; it was discarded. Try again, or use the mirror "
+        f"({MIRROR_ENV})."
+    )
+
+
+def checked_acceptance(artifact: Artifact, accept_sha256: str | None) -> str | None:
+    """``accept_sha256`` in lower case, or a DataError when there is nothing it could accept."""
+    if accept_sha256 is None:
+        return None
+    accept = accept_sha256.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", accept):
+        raise DataError(f"--accept-sha256 needs a sha256 (64 hex digits), got {accept_sha256!r}.")
+    if not artifact.sha256_unconfirmed:
+        state = "confirmed" if artifact.sha256 else "not pinned"
+        raise DataError(
+            f"the sha256 of {artifact.filename} is {state}, so there is no unconfirmed value to "
+            "accept another file in place of; fetch it without --accept-sha256."
+        )
+    return accept
+
+
+def accept_kept_download(artifact: Artifact, target: Path, accept: str, progress: bool) -> str:
+    """Install the download kept aside earlier, once its sha256 is the one the user accepts."""
+    kept = unverified_of(target)
+    digest = sha256_of(kept)
+    if digest != accept:
+        raise DataError(
+            f"{kept} has sha256 {digest}, not the {accept} you accept; nothing was changed. "
+            f"Accept {digest} if you trust the file, or delete {kept.name} to download it again."
+        )
+    install_file(kept, target, digest)
+    say(f"{artifact.name}: accepted {kept.name} with sha256 {short(digest)} as you asked", progress)
+    return digest
+
+
+def download(
+    artifact: Artifact, target: Path, progress: bool, accept_sha256: str | None = None
+) -> str:
+    """Download an artifact into the cache (resumable), check size and sha256; returns its sha256.
+
+    The bytes go to ``<file>.partial``; if the connection drops, the download resumes with an
+    HTTP Range request (here, up to RESUME_ATTEMPTS times, or on the next run). A server that
+    ignores Range, a file that changed on the server (``If-Range``) or a partial file bigger than
+    expected makes it start over cleanly.
+    """
     if artifact.url is None:
         raise DataError(no_download_message(artifact, target))
-    say(f"{artifact.name}: downloading {artifact.url}", progress)
-    request = urllib.request.Request(artifact.url, headers={"User-Agent": "cnn-labs"})
-    with temporary_file(target) as temporary:
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                total = int(response.headers.get("Content-Length") or 0) or artifact.size
-                digest, size = copy_hashing(response, temporary, total, artifact.filename, progress)
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
-            raise DataError(network_message(artifact, error)) from error
-        if artifact.size is not None and size != artifact.size:
-            raise DataError(
-                f"the download of {artifact.url} has {size:,} bytes but {artifact.filename} should "
-                f"have {artifact.size:,}; it was discarded. Try again, or use the mirror "
-                f"({MIRROR_ENV})."
-            )
-        if artifact.sha256 is not None and digest != artifact.sha256:
-            raise DataError(
-                f"the download of {artifact.url} has sha256 {digest}, but {artifact.filename} "
-                f"should have {artifact.sha256}; it was discarded. Try again, or use the mirror "
-                f"({MIRROR_ENV})."
-            )
-        install_file(temporary, target, digest)
-    say(f"{artifact.name}: downloaded and verified (sha256 {short(digest)})", progress)
+    accept = checked_acceptance(artifact, accept_sha256)
+    if accept is not None and unverified_of(target).is_file():
+        return accept_kept_download(artifact, target, accept, progress)
+    partial = partial_of(target)
+    say(f"{artifact.name}: from {artifact.url}", progress)
+    with download_lock(partial):
+        download_until_complete(artifact, partial, progress)
+        say(f"{artifact.name}: checking the download", progress)
+        digest = verify_download(artifact, target, partial, accept)
+        install_file(partial, target, digest)
+        discard_partial(partial)
+    checked = (
+        "verified"
+        if artifact.sha256
+        else "size checked (no published sha256)"
+        if artifact.size
+        else "saved (no published size or sha256)"
+    )
+    if accept is not None and digest == accept and digest != artifact.sha256:
+        checked = "accepted with the sha256 you gave"
+    say(f"{artifact.name}: downloaded and {checked} (sha256 {short(digest)})", progress)
     return digest
 
 
@@ -490,7 +881,9 @@ def extract_archive(artifact: Artifact, archive: Path, digest: str, progress: bo
 # --- the public API -----------------------------------------------------------------------------
 
 
-def fetch_file(artifact: Artifact, progress: bool = True) -> tuple[Path, str]:
+def fetch_file(
+    artifact: Artifact, progress: bool = True, accept_sha256: str | None = None
+) -> tuple[Path, str]:
     """The verified cached file of an artifact and its sha256 (mirror, cache, then download)."""
     folder = cache_folder()
     for stem in filter(None, (artifact.filename, artifact.extract_to)):
@@ -502,33 +895,91 @@ def fetch_file(artifact: Artifact, progress: bool = True) -> tuple[Path, str]:
         return target, cached
     if copy is not None:
         return target, copy_from_mirror(artifact, copy, target, progress)
-    return target, download(artifact, target, progress)
+    return target, download(artifact, target, progress, accept_sha256)
 
 
-def fetch(name: str | Artifact, *, extract: bool | None = None, progress: bool = True) -> Path:
+def has_file_copy(artifact: Artifact) -> bool:
+    """True when the mirror lists the artifact's file or the cache holds it verified."""
+    target = data_dir() / artifact.filename
+    if find_in_mirror(artifact) is not None:
+        return True
+    return target.is_file() and (
+        read_sidecar(target) is not None or adopt_unrecorded(artifact, target) is not None
+    )
+
+
+def fetch(
+    name: str | Artifact,
+    *,
+    extract: bool | None = None,
+    progress: bool = True,
+    accept_sha256: str | None = None,
+    keep_source: bool | None = None,
+) -> Path:
     """The verified local path of an artifact: the file, or for zips the extracted folder.
 
     ``name`` is a registry name (see ``ARTIFACTS``) or an Artifact. Zips are extracted unless
     ``extract=False``; the returned folder holds the zip's content (e.g. ``train/``).
+
+    An artifact with no public download of its own (``chest_xray``) is derived from its public
+    source when neither the mirror nor the cache has its file (see ``helpers.data.derive``);
+    ``keep_source`` keeps the downloaded source archive afterwards (default:
+    ``$CNN_LABS_KEEP_SOURCE``). ``accept_sha256`` accepts a download whose sha256 differs from
+    an *unconfirmed* pinned value (the error of such a mismatch prints the command).
     """
     artifact = resolve(name)
     if extract and not artifact.is_archive:
         raise DataError(f"{artifact.filename} is not a zip archive: there is nothing to extract.")
-    path, digest = fetch_file(artifact, progress)
+    if artifact.derivation is not None and not has_file_copy(artifact):
+        if extract is False:
+            raise DataError(
+                f"{artifact.filename} has no public download and is not in the mirror or cache: "
+                f"the course derives the folder {artifact.extract_to}/ instead. Fetch "
+                f"{artifact.name} without --no-extract (extract=False)."
+            )
+        from helpers.data.derive import fetch_derived  # derive builds on this module
+
+        return fetch_derived(artifact, progress, keep_source)
+    path, digest = fetch_file(artifact, progress, accept_sha256)
+    derive_only_note(path).unlink(missing_ok=True)  # asked for by name: no longer derive-only
     if artifact.is_archive and extract is not False:
         return extract_archive(artifact, path, digest, progress)
     return path
 
 
+def derived_folder(artifact: Artifact) -> Path | None:
+    """The cache folder of a derived artifact when it is there and current, else None."""
+    if artifact.derivation is None or artifact.extract_to is None:
+        return None
+    from helpers.data.derive import derived_marker, load_manifest
+
+    folder = data_dir() / artifact.extract_to
+    marker = read_marker(folder)
+    if marker is None or not marker.startswith("derived"):
+        return None
+    return folder if marker == derived_marker(load_manifest(artifact.derivation.manifest)) else None
+
+
 def source_of(artifact: str | Artifact) -> str:
-    """Where an artifact would come from now: "cache", "mirror", "download" or "missing"."""
+    """Where an artifact would come from now: "cache", "mirror", "download", "derive", "missing".
+
+    "derive": no mirror or cache has its file, and it is made from its public source (a derived
+    folder already in the cache counts as "cache").
+    """
     artifact = resolve(artifact)
     target = data_dir() / artifact.filename
     if target.is_file() and read_sidecar(target) is not None:
         return "cache"
     if find_in_mirror(artifact) is not None:
         return "mirror"
+    if artifact.derivation is not None:
+        return "cache" if derived_folder(artifact) is not None else "derive"
     return "download" if artifact.url else "missing"
+
+
+def folder_size(folder: Path) -> int:
+    """Total bytes of the files under ``folder``."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
 def cached_info() -> list[dict]:
@@ -540,17 +991,22 @@ def cached_info() -> list[dict]:
         extracted = data_dir() / artifact.extract_to if artifact.extract_to else None
         try:
             source = source_of(artifact)
+            derived = None if cached else derived_folder(artifact)
         except DataError:  # a mirror setting that points nowhere: report, don't fail
             source = "cache" if cached else ("download" if artifact.url else "missing")
+            derived = None
+        path = target if cached else derived
         rows.append(
             {
                 "name": artifact.name,
                 "filename": artifact.filename,
-                "path": target if cached else None,
-                "size": target.stat().st_size if cached else None,
+                "path": path,
+                "size": target.stat().st_size if cached else (derived and folder_size(derived)),
                 "licence": artifact.licence,
-                "source": "missing" if source == "download" else source,
+                "source": "missing" if source in ("download", "derive") else source,
                 "downloadable": artifact.url is not None,
+                "derivable": artifact.derivation is not None,
+                "derived": derived,
                 "extracted": extracted if extracted and read_marker(extracted) else None,
                 "optional": artifact.optional,
             }

@@ -70,7 +70,7 @@ def load_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nd
 
 @dataclass
 class ImageSplit:
-    """One split of an image dataset: decoded images, integer labels and the files they came from."""
+    """One split of an image dataset: decoded images, integer labels, the files they came from."""
 
     images: np.ndarray
     labels: np.ndarray
@@ -99,7 +99,7 @@ class ImageSplit:
 
 @dataclass
 class ImageDataset:
-    """A labelled image dataset in memory: ``splits`` maps "train"/"validation"/"test" to ImageSplits."""
+    """A labelled image dataset in memory: ``splits`` maps a split name to its ImageSplit."""
 
     name: str
     class_names: list[str]
@@ -184,9 +184,9 @@ def load_image_folder(
     scan = scan_image_folder(root)
     images, ok = load_images(scan.files, image_size, color_mode=color_mode)
     skipped = list(scan.skipped) + [
-        (f, "unreadable image") for f, good in zip(scan.files, ok) if not good
+        (f, "unreadable image") for f, good in zip(scan.files, ok, strict=True) if not good
     ]
-    files = [f for f, good in zip(scan.files, ok) if good]
+    files = [f for f, good in zip(scan.files, ok, strict=True) if good]
     return (
         ImageSplit(images[ok], np.asarray(scan.labels)[ok], files),
         list(scan.class_names),
@@ -230,7 +230,9 @@ def load_cats_and_dogs(
             "validation": held_out.subset(first_half),
             "test": held_out.subset(~first_half),
         },
-        rule="validation/ split per class in filename order: first half validation, second half test",
+        rule=(
+            "validation/ split per class in filename order: first half validation, second half test"
+        ),
         skipped=skipped + more_skipped,
     )
 
@@ -249,7 +251,7 @@ def patient_id(path: Path | str) -> str:
 
 
 def is_validation_patient(path: Path | str, fraction_denominator: int = 5) -> bool:
-    """True when the file's patient falls in the validation carve-out (crc32 of the id mod 5 == 0)."""
+    """True when the file's patient is in the validation carve-out (crc32 of the id mod 5 == 0)."""
     return zlib.crc32(patient_id(path).encode()) % fraction_denominator == 0
 
 

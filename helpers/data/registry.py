@@ -12,11 +12,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ARTIFACTS", "Artifact", "DataError", "get_artifact"]
+__all__ = ["ARTIFACTS", "Artifact", "DataError", "Derivation", "get_artifact"]
+
+#: The manifest that derives chest_xray_small from the full Kermany et al. set (see derive.py).
+CHEST_XRAY_SMALL_MANIFEST = Path(__file__).with_name("chest_xray_small_manifest.json")
 
 
 class DataError(Exception):
     """A data problem the user can fix; the message names the file, the problem and the remedy."""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How to make an artifact that has no public download out of one that has (see derive.py)."""
+
+    #: Registry name of the public artifact (a zip) the images are taken from.
+    source: str
+    #: The committed manifest: every image's file name, class and split, and the recipe.
+    manifest: Path
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,13 @@ class Artifact:
     optional: bool = False
     #: Post-extraction hook: called with the freshly extracted folder before it is moved into place.
     prepare: Callable[[Path], None] | None = None
+    #: Why the pinned ``sha256`` is not confirmed (empty when it is): on a mismatch the download is
+    #: kept aside and the user may accept it explicitly instead of having it discarded.
+    sha256_unconfirmed: str = ""
+    #: Rough download size for plans when the exact ``size`` is not pinned (never checked).
+    approx_size: int | None = None
+    #: For artifacts without a public download: how ``fetch`` derives them from one that has.
+    derivation: Derivation | None = None
 
     @property
     def is_archive(self) -> bool:
@@ -80,6 +100,11 @@ CATS_AND_DOGS = Artifact(
         "validation/ 500 + 500 (JPEG, RGB)."
     ),
     extract_to="cats_and_dogs_filtered",
+    sha256_unconfirmed=(
+        "it comes from a third-party Git LFS pointer (GitHub HubBucket-Team/depot, a fork of "
+        "plaidml/depot) and was never checked against the real file; only the size, "
+        "68,606,236 bytes, is confirmed by many public download logs"
+    ),
     notes=(
         "The sha256 comes from a third-party Git LFS pointer (HubBucket-Team/depot) whose size, "
         "68,606,236 bytes, matches the canonical zip; it could not be checked against the real "
@@ -106,12 +131,16 @@ CHEST_XRAY = Artifact(
     ),
     extract_to="chest_xray_small",
     notes=(
-        "A derived subset with no public download: it is available from the course mirror "
-        "(35,105,651 bytes, sha256 a2288905...). Built from the Flatiron School "
+        "A derived subset with no public download of its own. The course mirror has it as a zip "
+        "(35,105,651 bytes, sha256 a2288905...), built from the Flatiron School "
         "chest_xray_downsampled/ subset of Kermany et al.: converted to grayscale, resized with "
         "LANCZOS to a shorter side of 256 px (no upscaling), saved as JPEG quality 90; see "
-        "PROVENANCE.md. The val split has only 4 images; carve validation out of train."
+        "PROVENANCE.md. Without the mirror, fetch derives the same images (same names, classes "
+        "and splits; the bytes may differ) from chest_xray_full, following "
+        "helpers/data/chest_xray_small_manifest.json. The val split has only 4 images; carve "
+        "validation out of train."
     ),
+    derivation=Derivation(source="chest_xray_full", manifest=CHEST_XRAY_SMALL_MANIFEST),
 )
 
 #: The split folders of the Kermany chest X-ray layout (``val/`` only in some copies) and classes.
@@ -189,6 +218,7 @@ CHEST_XRAY_FULL = Artifact(
         "train 5232 (1349 + 3883), test 624 (234 + 390); about 1.2 GB."
     ),
     extract_to="chest_xray_full",
+    approx_size=1_200_000_000,
     notes=(
         "Mendeley Data doi:10.17632/rscbjbr9sj, version 2, file ChestXRay2017.zip; the URL is the "
         "file's public download link (it redirects to the storage host), as used by many public "
@@ -198,7 +228,8 @@ CHEST_XRAY_FULL = Artifact(
         "arrange_chest_xray_full gives the extracted zip the train/ test/ {NORMAL,PNEUMONIA} "
         "layout of chest_xray_small. Kaggle's copy (paultimothymooney/chest-xray-pneumonia) "
         "holds the same images with a 16-image val/ split; it works too, dropped into a mirror "
-        "under this file name with its SHA256SUMS line."
+        "under this file name with its SHA256SUMS line. Also the public source from which "
+        "chest_xray (chest_xray_small) is derived when no mirror has it."
     ),
     optional=True,
     prepare=arrange_chest_xray_full,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib
 import io
 import os
+import re
 import threading
 import zipfile
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +21,8 @@ import pytest
 from PIL import Image
 
 from helpers.config import REPO
+from helpers.data import registry
+from helpers.data.derive import ManifestImage, Recipe, write_manifest
 from helpers.data.registry import Artifact
 
 #: The fetch module (``helpers.data.fetch`` the attribute is the re-exported function).
@@ -125,6 +130,8 @@ def make(tmp_path, monkeypatch) -> SimpleNamespace:
         image=save_image,
         class_tree=make_class_tree,
         sha256=sha256_bytes,
+        canonical=canonical_archive,
+        manifest=lambda path, names: write_test_manifest(path, names),
     )
 
 
@@ -162,3 +169,235 @@ def http_folder(tmp_path, monkeypatch):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# --- a loopback server that speaks HTTP Range, and can misbehave on purpose ----------------------
+
+
+@dataclass
+class RangeServerState:
+    """What the Range server serves, what it was asked, and how it should misbehave."""
+
+    folder: Path
+    base_url: str = ""
+    #: Every request: {"path", "range", "if_range"}.
+    requests: list[dict] = field(default_factory=list)
+    #: path -> bytes: the next response for that path sends only this many body bytes, then
+    #: the connection is dropped (the announced Content-Length stays the full length).
+    cut_after: dict[str, int] = field(default_factory=dict)
+    #: True: answer every request with the whole file (200), as servers without Range support do.
+    ignore_range: bool = False
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/{name}"
+
+    def ranges(self, name: str) -> list[str | None]:
+        """The Range header of every request for ``name``, in order."""
+        return [r["range"] for r in self.requests if r["path"] == f"/{name}"]
+
+
+class RangeHandler(BaseHTTPRequestHandler):
+    """Serves files of ``server.state.folder`` with ETag, Range/If-Range and 416, like S3 does."""
+
+    def log_message(self, format, *args):  # noqa: A002 (the base class's signature)
+        pass
+
+    def do_GET(self):  # noqa: N802 (the base class's naming)
+        state: RangeServerState = self.server.state
+        requested = self.headers.get("Range")
+        if_range = self.headers.get("If-Range")
+        state.requests.append({"path": self.path, "range": requested, "if_range": if_range})
+        path = state.folder / self.path.lstrip("/")
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        etag = f'"{sha256_bytes(data)[:16]}"'
+        start = 0
+        match = re.fullmatch(r"bytes=(\d+)-", requested or "")
+        honour = match and not state.ignore_range and if_range in (None, etag)
+        if honour:
+            start = int(match.group(1))
+            if start >= len(data):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.send_header("Accept-Ranges", "none" if state.ignore_range else "bytes")
+        self.end_headers()
+        cut = state.cut_after.pop(self.path, None)
+        self.wfile.write(body if cut is None else body[:cut])
+        self.wfile.flush()
+        if cut is not None:
+            self.close_connection = True
+
+
+@pytest.fixture
+def range_server(tmp_path, monkeypatch):
+    """A loopback HTTP server with Range support and a request log: yields its RangeServerState."""
+    for variable in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+    state = RangeServerState(tmp_path / "www")
+    state.folder.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RangeHandler)
+    server.state = state
+    state.base_url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# --- real chest X-rays, for synthetic archives in the canonical layout ---------------------------
+
+
+@functools.cache
+def real_chest_xrays() -> dict[str, bytes] | None:
+    """The course's 1,950 X-rays as {"train/NORMAL/IM-0115-0001.jpeg": bytes}, or None.
+
+    Read from the mirror's chest_xray_small.zip, else from a chest_xray_small/ folder in the
+    repository's data cache. Never written to the repository.
+    """
+    archive = REAL_MIRROR / "chest_xray_small.zip"
+    if archive.is_file():
+        with zipfile.ZipFile(archive) as zipped:
+            return {
+                info.filename.split("/", 1)[1]: zipped.read(info)
+                for info in zipped.infolist()
+                if not info.is_dir()
+            }
+    folder = REPO / "data" / "chest_xray_small"
+    if (folder / "train").is_dir():
+        return {
+            str(path.relative_to(folder).as_posix()): path.read_bytes()
+            for path in sorted(folder.rglob("*.jpeg"))
+        }
+    return None
+
+
+@pytest.fixture
+def chest_xrays() -> dict[str, bytes]:
+    """Real X-rays (see real_chest_xrays); skips the test when neither source is available."""
+    images = real_chest_xrays()
+    if images is None:
+        pytest.skip(
+            f"needs real X-rays: {REAL_MIRROR}/chest_xray_small.zip or data/chest_xray_small"
+        )
+    return images
+
+
+def canonical_archive(
+    images: dict[str, bytes], extra: dict[str, bytes] | None = None, compression=zipfile.ZIP_STORED
+) -> bytes:
+    """A zip laid out like Mendeley's ChestXRay2017.zip: ``chest_xray/{train,test}/<class>/``.
+
+    ``images`` maps small-set paths (``val/NORMAL/x.jpeg``) to bytes; val/ images go to train/,
+    as in the canonical archive. ``extra`` adds members as they are. macOS junk is added too.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as zipped:
+        zipped.writestr("chest_xray/", b"")
+        for relative, data in sorted(images.items()):
+            split, class_name, name = relative.split("/")
+            split = "train" if split == "val" else split
+            zipped.writestr(f"chest_xray/{split}/{class_name}/{name}", data)
+            zipped.writestr(f"__MACOSX/chest_xray/{split}/{class_name}/._{name}", b"\0\5\26\7")
+        zipped.writestr("chest_xray/train/.DS_Store", b"\0\0\0\1Bud1")
+        for member, data in (extra or {}).items():
+            zipped.writestr(member, data)
+    return buffer.getvalue()
+
+
+# --- a public source for chest_xray_small, on loopback -------------------------------------------
+
+#: Images per split/class of the handful: val/ images sit in train/ in the canonical archive.
+HANDFUL = {
+    "train/NORMAL": 2,
+    "train/PNEUMONIA": 2,
+    "val/NORMAL": 1,
+    "val/PNEUMONIA": 1,
+    "test/NORMAL": 1,
+    "test/PNEUMONIA": 1,
+}
+
+
+def pick_handful(xrays: dict[str, bytes]) -> dict[str, bytes]:
+    """The first few images (by name) of each split and class."""
+    picked = {}
+    for group, count in HANDFUL.items():
+        names = sorted(name for name in xrays if name.startswith(group + "/"))
+        picked.update({name: xrays[name] for name in names[:count]})
+    return picked
+
+
+def as_large_rgb_original(data: bytes, factor: int = 3) -> bytes:
+    """An X-ray as the canonical archive may hold it: bigger, and RGB (283 originals are)."""
+    with Image.open(io.BytesIO(data)) as image:
+        big = image.convert("RGB").resize((image.width * factor, image.height * factor))
+    buffer = io.BytesIO()
+    big.save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def write_test_manifest(path: Path, names) -> Path:
+    """A manifest listing ``names`` (``split/class/file``) with the course's recipe."""
+    return write_manifest(
+        path,
+        [ManifestImage(*name.split("/")) for name in names],
+        name="chest_xray_small",
+        source="chest_xray_full",
+        recipe=Recipe(),
+        made_from="a handful of the course's X-rays (test)",
+    )
+
+
+@pytest.fixture
+def xray_source(chest_xrays, range_server, tmp_path, monkeypatch, make) -> SimpleNamespace:
+    """A handful of real X-rays served as a canonical ChestXRay2017.zip, and a manifest of them.
+
+    The registry is patched for the test: chest_xray_full's URL points at the loopback server
+    and chest_xray derives with the test manifest (``use_manifest`` swaps in another one).
+    """
+    handful = pick_handful(chest_xrays)
+    enlarged = sorted(name for name in handful if name.startswith("train/PNEUMONIA/"))[0]
+    in_archive = {**handful, enlarged: as_large_rgb_original(handful[enlarged])}
+    unlisted = sorted(set(chest_xrays) - set(handful))[:2]  # other images: left alone
+    in_archive.update({name: chest_xrays[name] for name in unlisted})
+    archive = canonical_archive(in_archive)
+    (range_server.folder / "ChestXRay2017.zip").write_bytes(archive)
+    full = registry.ARTIFACTS["chest_xray_full"]
+    url = range_server.url("ChestXRay2017.zip")
+    monkeypatch.setitem(registry.ARTIFACTS, "chest_xray_full", dataclasses.replace(full, url=url))
+
+    def use_manifest(manifest: Path) -> None:
+        chest = registry.ARTIFACTS["chest_xray"]
+        derivation = dataclasses.replace(chest.derivation, manifest=manifest)
+        changed = dataclasses.replace(chest, derivation=derivation)
+        monkeypatch.setitem(registry.ARTIFACTS, "chest_xray", changed)
+
+    manifest = write_test_manifest(tmp_path / "test_manifest.json", handful)
+    use_manifest(manifest)
+    return SimpleNamespace(
+        handful=handful,
+        enlarged=enlarged,
+        unlisted=unlisted,
+        archive=archive,
+        url=url,
+        manifest=manifest,
+        server=range_server,
+        use_manifest=use_manifest,
+        write_manifest=write_test_manifest,
+    )

@@ -1,13 +1,18 @@
 """The command line: ``python -m helpers.data fetch|info|check``, exit codes and messages."""
 
+import dataclasses
 import importlib
+import io
+import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from helpers.config import REPO
+from helpers.data import DataError, fetch, loaders, registry
 
 cli = importlib.import_module("helpers.data.__main__")
 pytestmark = pytest.mark.usefixtures("isolated_data")
@@ -85,3 +90,102 @@ def test_help_describes_the_commands(capsys):
     assert caught.value.code == 0
     out = capsys.readouterr().out
     assert all(command in out for command in ("fetch", "info", "check", "CNN_LABS_MIRROR"))
+
+
+def test_info_without_a_mirror_shows_the_plan_before_anything_is_fetched(isolated_data):
+    result = run_cli("info")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "chest_xray               chest_xray_small.zip" in out and "missing (derivable)" in out
+    assert "Plan of `python -m helpers.data fetch all` (`make data`)" in out
+    assert "derive      download ChestXRay2017.zip (about 1.2 GB)" in out
+    assert "derive 1,950 images" in out and "then delete ChestXRay2017.zip" in out
+    assert "to download: about 1.3 GB" in out
+    assert not isolated_data.exists(), "info created or fetched something"
+
+
+def test_accept_sha256_on_the_command_line(make, range_server, monkeypatch, capsys, isolated_data):
+    (range_server.folder / "toy.bin").write_bytes(b"the real file")
+    toy = make.artifact(
+        url=range_server.url("toy.bin"),
+        sha256=make.sha256(b"a third party's guess"),
+        sha256_unconfirmed="nobody checked it",
+    )
+    monkeypatch.setitem(registry.ARTIFACTS, "toy", toy)
+    assert cli.main(["fetch", "toy", "-q"]) == 2
+    err = capsys.readouterr().err
+    command = f"python -m helpers.data fetch toy --accept-sha256 {make.sha256(b'the real file')}"
+    assert command in err and "UNCONFIRMED" in err
+    assert cli.main(command.split()[3:] + ["-q"]) == 0
+    assert capsys.readouterr().out.strip() == str(isolated_data / "toy.bin")
+    assert cli.main(["fetch", "all", "--accept-sha256", "0" * 64]) == 2
+    assert "applies to one artifact" in capsys.readouterr().err
+
+
+def lab_stand_ins(make) -> dict[str, bytes]:
+    """Small synthetic files with the layout of each public artifact the labs need."""
+    arrays = io.BytesIO()
+    rng = np.random.default_rng(0)
+    np.savez_compressed(
+        arrays,
+        x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        y_train=np.arange(20, dtype=np.uint8) % 10,
+        x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+        y_test=np.arange(10, dtype=np.uint8),
+    )
+    pets = {
+        f"cats_and_dogs_filtered/{split}/{kind}s/{kind}.{number}.jpg": make.jpeg(seed=number)
+        for split, numbers in (("train", (0, 1)), ("validation", (2000, 2001)))
+        for kind in ("cat", "dog")
+        for number in numbers
+    }
+    index = {str(i): [f"n{i:08d}", f"class_{i}"] for i in range(1000)}
+    return {
+        "mnist": arrays.getvalue(),
+        "cats_and_dogs": make.zip(pets),
+        "mobilenet_v2_no_top": b"\x89HDF\r\n\x1a\n stand-in weights",
+        "imagenet_class_index": json.dumps(index).encode(),
+    }
+
+
+def test_every_lab_artifact_comes_from_public_urls_without_a_mirror(
+    xray_source, range_server, make, monkeypatch, capsys, isolated_data
+):
+    # Each public file is served on loopback under its real name, with its URL, size and sha256
+    # (where the registry pins them) replaced by the stand-in's.
+    for name, data in lab_stand_ins(make).items():
+        artifact = registry.ARTIFACTS[name]
+        (range_server.folder / artifact.filename).write_bytes(data)
+        served = dataclasses.replace(
+            artifact,
+            url=range_server.url(artifact.filename),
+            sha256=make.sha256(data) if artifact.sha256 else None,
+            size=len(data) if artifact.size else None,
+        )
+        monkeypatch.setitem(registry.ARTIFACTS, name, served)
+
+    assert cli.main(["fetch", "all"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.index("Plan:") < out.index("to download:") < out.index("\nmnist: ")
+    assert "skip chest_xray_full: optional" in out
+    assert "skip mobilenet_v2_approx_top: optional" in out
+    served_files = sorted(r["path"] for r in range_server.requests)
+    assert served_files == sorted(
+        f"/{registry.ARTIFACTS[name].filename}"
+        for name in ("mnist", "cats_and_dogs", "chest_xray_full", "mobilenet_v2_no_top")
+        + ("imagenet_class_index",)
+    )
+    # Every lab finds what it loads: Lab 1, Labs 2, 3 and 5, Lab 4, Lab 5's weights and classes.
+    (x_train, _), (x_test, _) = loaders.load_mnist()
+    assert x_train.shape == (20, 28, 28) and x_test.shape == (10, 28, 28)
+    pets = loaders.load_cats_and_dogs(image_size=16)
+    assert pets.counts()["test"] == {"cats": 1, "dogs": 1}
+    xrays = loaders.load_chest_xray(image_size=16)
+    assert xrays.counts()["test"] == {"NORMAL": 1, "PNEUMONIA": 1}
+    assert fetch("mobilenet_v2_no_top", progress=False).read_bytes().startswith(b"\x89HDF")
+    classes = json.loads(fetch("imagenet_class_index", progress=False).read_text())
+    assert len(classes) == 1000
+    with pytest.raises(DataError, match="no public download"):  # Lab 5 skips that demo
+        fetch("mobilenet_v2_approx_top", progress=False)
+    assert not (isolated_data / "ChestXRay2017.zip").exists()  # downloaded to derive, then deleted

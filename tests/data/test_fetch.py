@@ -1,7 +1,9 @@
 """Fetching: mirror first, then cache, then download; everything verified, nothing half-written."""
 
+import dataclasses
 import hashlib
 import importlib
+import json
 import os
 import time
 import zipfile
@@ -78,9 +80,10 @@ def test_a_mirror_file_missing_from_sha256sums_is_ignored_with_a_warning(make):
 
 def test_a_file_without_url_or_mirror_explains_how_to_set_the_mirror():
     with pytest.raises(DataError) as caught:
-        fetch("chest_xray", progress=False)
+        fetch("mobilenet_v2_approx_top", progress=False)
     message = str(caught.value)
-    assert "chest_xray_small.zip" in message and "no public download" in message
+    assert "mobilenet_v2_1.0_224_with_approx_top.h5" in message
+    assert "no public download" in message
     assert "CNN_LABS_MIRROR" in message and "shared/data" in message
 
 
@@ -341,6 +344,7 @@ def test_cached_info_reports_each_artifact_and_where_it_is(make, isolated_data):
     rows = {row["name"]: row for row in cached_info()}
     assert rows["mnist"]["source"] == "mirror" and rows["mnist"]["path"] is None
     assert rows["chest_xray"]["source"] == "missing" and not rows["chest_xray"]["downloadable"]
+    assert rows["chest_xray"]["derivable"] and rows["chest_xray"]["derived"] is None
     fetch("mnist", progress=False)
     mnist = {row["name"]: row for row in cached_info()}["mnist"]
     assert mnist["source"] == "cache" and mnist["path"] == isolated_data / "mnist.npz"
@@ -359,3 +363,249 @@ def test_the_real_zips_extract_to_the_documented_layout(shared_mirror, name, cou
     folder = fetch(name, progress=False)
     found = {split: sum(1 for p in (folder / split).rglob("*") if p.is_file()) for split in counts}
     assert found == counts
+
+
+# --- large downloads: size first, resume after a drop, restart cleanly --------------------------
+
+BIG = bytes(range(256)) * 40  # 10,240 bytes: ten 1,000-byte chunks
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Read downloads 1,000 bytes at a time, so a 10 kB file has a middle to stop in."""
+    monkeypatch.setattr(fetch_module, "CHUNK", 1000)
+
+
+def big_artifact(make, server, **fields):
+    """A test artifact served as big.bin by the Range server."""
+    (server.folder / "big.bin").write_bytes(BIG)
+    values = {"url": server.url("big.bin"), "sha256": make.sha256(BIG), "size": len(BIG)}
+    return make.artifact("big.bin", **{**values, **fields})
+
+
+def partial_files(folder):
+    """The files of an unfinished download in the cache."""
+    return sorted(p.name for p in folder.iterdir() if ".partial" in p.name or ".lock" in p.name)
+
+
+def test_a_dropped_connection_is_resumed_with_a_range_request(
+    make, range_server, isolated_data, small_chunks, capsys
+):
+    artifact = big_artifact(make, range_server)
+    range_server.cut_after["/big.bin"] = 4000  # the first response stops after 4,000 bytes
+
+    path = fetch(artifact)
+
+    assert path.read_bytes() == BIG
+    assert range_server.ranges("big.bin") == [None, "bytes=4000-"]
+    resumed = [r for r in range_server.requests if r["range"]]
+    assert resumed[0]["if_range"], "a resumed request names the version it continues"
+    out = capsys.readouterr().out
+    assert "downloading big.bin (10.2 kB)" in out  # the size is said before the bytes flow
+    assert "connection dropped after 4.0 kB of 10.2 kB; resuming" in out
+    assert partial_files(isolated_data) == [] and leftovers(isolated_data) == []
+
+
+def test_an_interrupted_download_is_kept_and_the_next_run_resumes_it(
+    make, range_server, isolated_data, small_chunks, monkeypatch
+):
+    artifact = big_artifact(make, range_server)
+    real_bar = fetch_module.tqdm
+
+    class InterruptHalfWay(real_bar):
+        def update(self, n=1):
+            super().update(n)
+            if self.n >= 5000:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(fetch_module, "tqdm", InterruptHalfWay)
+    with pytest.raises(KeyboardInterrupt):
+        fetch(artifact)  # with progress: a disabled bar counts nothing
+    partial = isolated_data / "big.bin.partial"
+    assert partial.read_bytes() == BIG[:5000]
+    assert not (isolated_data / "big.bin").exists()
+    assert partial_files(isolated_data) == ["big.bin.partial", "big.bin.partial.json"]
+
+    monkeypatch.setattr(fetch_module, "tqdm", real_bar)
+    assert fetch(artifact, progress=False).read_bytes() == BIG
+    assert range_server.ranges("big.bin") == [None, "bytes=5000-"]
+    assert partial_files(isolated_data) == []
+
+
+def test_a_download_that_keeps_dropping_says_the_part_is_kept(
+    make, range_server, isolated_data, small_chunks, monkeypatch
+):
+    monkeypatch.setattr(fetch_module, "RESUME_ATTEMPTS", 0)
+    artifact = big_artifact(make, range_server)
+    range_server.cut_after["/big.bin"] = 3000
+    with pytest.raises(DataError) as caught:
+        fetch(artifact, progress=False)
+    message = str(caught.value)
+    assert "stopped after 3,000 of 10,240 bytes" in message
+    assert "big.bin.partial" in message and "resumes" in message
+    assert fetch(artifact, progress=False).read_bytes() == BIG
+    assert range_server.ranges("big.bin") == [None, "bytes=3000-"]
+
+
+def test_a_server_that_ignores_range_makes_the_download_start_over(
+    make, range_server, isolated_data, small_chunks, capsys
+):
+    artifact = big_artifact(make, range_server)
+    range_server.cut_after["/big.bin"] = 4000
+    range_server.ignore_range = True
+
+    assert fetch(artifact).read_bytes() == BIG
+
+    assert range_server.ranges("big.bin") == [None, "bytes=4000-"]
+    assert "server sent the whole file again; starting over" in capsys.readouterr().out
+
+
+def test_a_file_that_changed_on_the_server_is_downloaded_whole(
+    make, range_server, isolated_data, small_chunks, monkeypatch
+):
+    monkeypatch.setattr(fetch_module, "RESUME_ATTEMPTS", 0)
+    (range_server.folder / "big.bin").write_bytes(b"old version " * 1000)
+    artifact = make.artifact("big.bin", url=range_server.url("big.bin"), sha256=make.sha256(BIG))
+    range_server.cut_after["/big.bin"] = 4000
+    with pytest.raises(DataError, match="stopped after 4,000"):
+        fetch(artifact, progress=False)
+    (range_server.folder / "big.bin").write_bytes(BIG)  # a new ETag: If-Range fails
+
+    assert fetch(artifact, progress=False).read_bytes() == BIG
+    assert range_server.requests[-1]["range"] == "bytes=4000-"  # asked to resume, got it whole
+
+
+def test_a_partial_file_bigger_than_expected_is_restarted_without_range(
+    make, range_server, isolated_data, capsys
+):
+    artifact = big_artifact(make, range_server)
+    isolated_data.mkdir()
+    (isolated_data / "big.bin.partial").write_bytes(BIG + b"too much")
+    record = {"url": artifact.url, "validator": None, "total": None}
+    (isolated_data / "big.bin.partial.json").write_text(json.dumps(record))
+
+    assert fetch(artifact).read_bytes() == BIG
+
+    assert range_server.ranges("big.bin") == [None]
+    assert "more than the 10,240 expected; starting over" in capsys.readouterr().out
+
+
+def test_a_partial_file_of_another_url_is_not_resumed(make, range_server, isolated_data):
+    artifact = big_artifact(make, range_server)
+    isolated_data.mkdir()
+    (isolated_data / "big.bin.partial").write_bytes(b"x" * 100)
+    record = {"url": "https://elsewhere.example/big.bin", "validator": None, "total": None}
+    (isolated_data / "big.bin.partial.json").write_text(json.dumps(record))
+
+    assert fetch(artifact, progress=False).read_bytes() == BIG
+    assert range_server.ranges("big.bin") == [None]
+
+
+def test_a_complete_partial_file_is_verified_without_downloading_again(
+    make, range_server, isolated_data
+):
+    artifact = big_artifact(make, range_server, size=None)
+    isolated_data.mkdir()
+    (isolated_data / "big.bin.partial").write_bytes(BIG)  # a run that died while verifying
+    record = {"url": artifact.url, "validator": None, "total": len(BIG)}
+    (isolated_data / "big.bin.partial.json").write_text(json.dumps(record))
+
+    assert fetch(artifact, progress=False).read_bytes() == BIG
+    assert range_server.requests == []
+
+
+def test_a_resume_past_the_end_restarts_cleanly(make, range_server, isolated_data):
+    artifact = big_artifact(make, range_server, size=None, sha256=None)
+    (range_server.folder / "big.bin").write_bytes(BIG[:2000])  # the file shrank on the server
+    isolated_data.mkdir()
+    (isolated_data / "big.bin.partial").write_bytes(BIG[:5000])
+    record = {"url": artifact.url, "validator": None, "total": None}
+    (isolated_data / "big.bin.partial.json").write_text(json.dumps(record))
+
+    assert fetch(artifact, progress=False).read_bytes() == BIG[:2000]
+    assert range_server.ranges("big.bin") == ["bytes=5000-", None]  # 416, then from the start
+
+
+def test_a_second_download_of_the_same_file_is_refused_while_one_runs(
+    make, range_server, isolated_data
+):
+    artifact = big_artifact(make, range_server)
+    isolated_data.mkdir()
+    lock = isolated_data / "big.bin.partial.lock"
+    lock.write_text("12345\n")
+    with pytest.raises(DataError, match=r"another download of big\.bin is under way"):
+        fetch(artifact, progress=False)
+    assert range_server.requests == [] and lock.exists()
+    old = time.time() - 2 * fetch_module.LOCK_STALE_AFTER  # a download that died long ago
+    os.utime(lock, (old, old))
+    assert fetch(artifact, progress=False).read_bytes() == BIG
+    assert not lock.exists()
+
+
+# --- an unconfirmed pinned sha256 --------------------------------------------------------------
+
+UNCONFIRMED = "it comes from a third-party pointer file nobody could check"
+
+
+def test_a_mismatch_with_an_unconfirmed_hash_is_kept_and_explained(
+    make, range_server, isolated_data
+):
+    artifact = big_artifact(
+        make, range_server, sha256=make.sha256(b"what a third party wrote down")
+    )
+    artifact = dataclasses.replace(artifact, sha256_unconfirmed=UNCONFIRMED)
+    with pytest.raises(DataError) as caught:
+        fetch(artifact, progress=False)
+    message = str(caught.value)
+    assert make.sha256(b"what a third party wrote down") in message  # expected
+    assert make.sha256(BIG) in message  # arrived
+    assert "UNCONFIRMED" in message and UNCONFIRMED in message
+    assert f"python -m helpers.data fetch toy --accept-sha256 {make.sha256(BIG)}" in message
+    kept = isolated_data / "big.bin.unverified"
+    assert kept.read_bytes() == BIG and str(kept) in message
+    assert not (isolated_data / "big.bin").exists()
+
+    path = fetch(artifact, progress=False, accept_sha256=make.sha256(BIG).upper())
+
+    assert path.read_bytes() == BIG and not kept.exists()
+    assert len(range_server.requests) == 1  # accepted the kept file: no second download
+    assert (isolated_data / "big.bin.sha256").read_text().startswith(make.sha256(BIG))
+    assert fetch(artifact, progress=False) == path  # verified against the accepted hash now
+
+
+def test_accepting_a_different_hash_than_the_kept_file_changes_nothing(
+    make, range_server, isolated_data
+):
+    artifact = dataclasses.replace(
+        big_artifact(make, range_server, sha256=make.sha256(b"pinned")),
+        sha256_unconfirmed=UNCONFIRMED,
+    )
+    with pytest.raises(DataError, match="UNCONFIRMED"):
+        fetch(artifact, progress=False)
+    with pytest.raises(DataError, match=r"has sha256 .* not the 0{64} you accept"):
+        fetch(artifact, progress=False, accept_sha256="0" * 64)
+    assert (isolated_data / "big.bin.unverified").exists()
+    assert not (isolated_data / "big.bin").exists()
+
+
+def test_accept_can_be_given_before_the_download(make, range_server, isolated_data):
+    artifact = dataclasses.replace(
+        big_artifact(make, range_server, sha256=make.sha256(b"pinned")),
+        sha256_unconfirmed=UNCONFIRMED,
+    )
+    path = fetch(artifact, progress=False, accept_sha256=make.sha256(BIG))
+    assert path.read_bytes() == BIG
+
+
+def test_a_confirmed_hash_cannot_be_overridden(make, range_server, isolated_data):
+    artifact = big_artifact(make, range_server, sha256=make.sha256(b"pinned"))
+    with pytest.raises(DataError, match="is confirmed, so there is no unconfirmed value"):
+        fetch(artifact, progress=False, accept_sha256=make.sha256(BIG))
+    with pytest.raises(DataError, match="discarded"):
+        fetch(artifact, progress=False)
+    assert not (isolated_data / "big.bin.unverified").exists()
+
+
+def test_the_cats_and_dogs_hash_is_marked_unconfirmed_and_mnist_is_not():
+    assert "third-party" in get_artifact("cats_and_dogs").sha256_unconfirmed
+    assert get_artifact("mnist").sha256_unconfirmed == ""

@@ -1,4 +1,4 @@
-"""The labs' datasets: documented, deterministic splits of the real artifacts, ready for training."""
+"""The labs' datasets: documented, deterministic splits of the real artifacts, ready to train."""
 
 import numpy as np
 import pytest
