@@ -6,13 +6,10 @@ import json
 import os
 from pathlib import Path
 
-from helpers.config import REPO
-from helpers.training import peak_memory_mb
+from helpers.config import REPO, RESULTS_ENV
+from helpers.machine import peak_memory_mb
 
 __all__ = ["RESULTS_ENV", "load_results", "record_results"]
-
-#: Set by ``tools/run_solutions.py`` to the file a lab writes its metrics to.
-RESULTS_ENV = "CNN_LABS_RESULTS_FILE"
 
 #: Metrics of the last full run of every lab.
 RESULTS_JSON = REPO / "solutions" / "results.json"
