@@ -38,7 +38,7 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
     print(f"warning: {message}", file=sys.stderr)
 
 
-def skip_reason(artifact: Artifact, source: str) -> str | None:
+def why_fetch_all_skips(artifact: Artifact, source: str) -> str | None:
     """Why ``fetch all`` leaves an artifact out, or None when it fetches it."""
     if artifact.optional and source not in ("cache", "mirror"):
         return f"optional, and {artifact.filename} is not in the mirror"
@@ -54,7 +54,7 @@ def fetch_all(progress: bool) -> int:
     """Fetch every artifact the mirror, cache or internet can provide; returns the exit code."""
     failures = 0
     for artifact in ARTIFACTS.values():
-        reason = skip_reason(artifact, source_of(artifact))
+        reason = why_fetch_all_skips(artifact, source_of(artifact))
         if reason:
             print(f"skip {artifact.name}: {reason}")
             continue
