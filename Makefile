@@ -4,11 +4,14 @@
 #   MIRROR  offline mirror folder (artifacts + SHA256SUMS) searched before downloading.
 #           Default: ../shared/data beside the repository when it exists, else none.
 #   PYTHON  the Python 3.11 used to build the virtual environment.
+#   CELL_TIMEOUT  seconds one notebook cell may run in `make solutions`, `smoke` and `nbval`
+#           before its lab fails (default 900; raise it on a slow machine).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+CELL_TIMEOUT ?= 900
 MIRROR ?= $(or $(CNN_LABS_MIRROR),$(wildcard $(abspath ../shared/data)))
 export CNN_LABS_MIRROR := $(MIRROR)
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -19,7 +22,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LINTED := helpers tests tools solutions notebooks bench
 
-.PHONY: help env data notebooks solutions smoke lint unit notebooks-check nbval test lab bench clean
+.PHONY: help env data notebooks solutions smoke lint unit notebooks-check nbval slow test lab bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -42,11 +45,11 @@ notebooks: env ## Generate the student notebooks in notebooks/ from solutions/
 	$(PY) -m tools.notebooks generate
 
 solutions: data ## Run every solution at full settings; keep only successful runs; record results
-	$(PY) -m tools.run_solutions
+	$(PY) -m tools.run_solutions --cell-timeout $(CELL_TIMEOUT)
 	$(PY) -m tools.notebooks generate
 
 smoke: data ## Run every solution with tiny parameters (build/smoke/, nothing replaced)
-	$(PY) -m tools.run_solutions --smoke
+	$(PY) -m tools.run_solutions --smoke --cell-timeout $(CELL_TIMEOUT)
 
 lint: env ## ruff on helpers, tests, tools and the notebooks
 	$(VENV)/bin/ruff check $(wildcard $(LINTED))
@@ -62,7 +65,7 @@ notebooks-check: env ## Student notebooks up to date with the solutions, and lea
 nbval: data ## Re-run the stored solutions and compare the checked outputs (nbval)
 	$(PY) -m tools.kernel check
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900 solutions/*.ipynb
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT) solutions/*.ipynb
 
 slow: data ## Slow tests: real training, filled-in student notebooks, the browser test
 	$(PY) -m pytest -q -m "slow or browser" tests
@@ -73,7 +76,7 @@ lab: notebooks ## Open the student notebooks in JupyterLab on the course's kerne
 	$(PY) -m tools.kernel check
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
-bench: data ## Benchmark: course vs classic pipeline, throughput, memory
+bench: data ## Benchmark: time to accuracy, classic tutorial vs Lab 2; the course's seconds and memory
 	$(PY) -m bench
 
 clean: ## Remove build outputs (keeps .venv and data/)

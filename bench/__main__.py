@@ -1,66 +1,97 @@
-"""``python -m bench`` — the cnn-labs benchmark (``make bench``); ``--help`` lists the options.
+"""``python -m bench`` — the race and the course table; ``--help`` lists the options.
 
-python -m bench                      # everything, full settings (≤ 20 min on 2 cores)
-python -m bench --quick              # tiny settings, for development (build/bench-quick/)
-python -m bench --parts accuracy     # only some parts: pipeline, throughput, accuracy, course
+python -m bench            # 2 × (classic, course) on every photo: about 15 min on 2 cores
+python -m bench --quick    # 1 × each on 200 photos, 2 epochs: checks the code path only
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import replace
+import platform
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from helpers.config import REPO
 
-from bench.settings import FULL, PARTS, QUICK, Settings  # noqa: E402
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of one benchmark run (the full preset; ``QUICK`` below shrinks it)."""
+
+    out: Path = REPO / "bench"
+    quick: bool = False
+    repeats: int = 2
+    thresholds: tuple[float, ...] = (0.70, 0.75)
+    classic_cap_epochs: int = 25
+    classic_cap_seconds: float = 360.0
+    course_cap_epochs: int | None = None  # None: Lab 2's own EPOCHS
+    train_size: int | None = None  # None: all 2,000 training photos
+
+
+FULL = Settings()
+QUICK = replace(
+    FULL,
+    out=REPO / "build" / "bench-quick",
+    quick=True,
+    repeats=1,
+    classic_cap_epochs=2,
+    classic_cap_seconds=60.0,
+    course_cap_epochs=2,
+    train_size=200,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
     """The Settings for a command line: a preset, then any overrides."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench",
-        description="Benchmark cnn-labs against the classic cats-vs-dogs tutorial on this machine.",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="tiny settings for development (not results)"
-    )
-    parser.add_argument(
-        "--parts",
-        nargs="+",
-        choices=PARTS,
-        help=f"run only these parts (default: all, in the order {', '.join(PARTS)})",
-    )
-    parser.add_argument(
-        "--out", type=Path, help="output folder (default: bench/, quick: build/bench-quick/)"
-    )
-    parser.add_argument("--repeats", type=int, help="time-to-accuracy repetitions of each pipeline")
-    parser.add_argument("--classic-cap-epochs", type=int, help="most epochs of a classic run")
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny settings, not results")
+    parser.add_argument("--out", type=Path, help="output folder (default: bench/)")
+    parser.add_argument("--repeats", type=int, help="repetitions of each pipeline")
+    parser.add_argument("--thresholds", type=float, nargs="+", help="accuracies to time")
     parser.add_argument("--classic-cap-seconds", type=float, help="most seconds of a classic run")
-    parser.add_argument(
-        "--thresholds", type=float, nargs="+", help="validation accuracies to time (e.g. 0.7 0.75)"
-    )
     args = parser.parse_args(argv)
-    settings = QUICK if args.quick else FULL
     overrides = {
-        "parts": tuple(p for p in PARTS if p in args.parts) if args.parts else None,
-        "out_dir": args.out,
+        "out": args.out,
         "repeats": args.repeats,
-        "classic_cap_epochs": args.classic_cap_epochs,
-        "classic_cap_seconds": args.classic_cap_seconds,
         "thresholds": tuple(sorted(args.thresholds)) if args.thresholds else None,
+        "classic_cap_seconds": args.classic_cap_seconds,
     }
-    return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    preset = QUICK if args.quick else FULL
+    return replace(preset, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Race, then write the results; returns the exit status."""
     settings = parse_args(argv)
-    from bench.runner import run
+    from bench import race, report
+    from helpers.machine import machine_info
 
-    run(settings)
+    recipe = race.read_recipe()
+    start = time.perf_counter()
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    print(f"bench: {'QUICK' if settings.quick else 'full'} run, Lab 2 recipe {recipe}", flush=True)
+    results = {
+        "settings": {**asdict(settings), "out": str(settings.out)},
+        "machine": {**machine_info(), "load_at_start": load},
+        "race": race.race(settings, recipe),
+    }
+    results["machine"]["load_at_end"] = [round(x, 2) for x in os.getloadavg()] if load else None
+    results["run"] = {
+        "quick": settings.quick,
+        "command": " ".join(["python -m bench", shlex.join(sys.argv[1:])]).strip(),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - start, 1),
+        "python": platform.python_version(),
+    }
+    for path in report.write(results, settings.out):
+        print(f"wrote {path}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -1,124 +1,99 @@
 """cnn-labs helpers: one import for all the plumbing the labs share (``import helpers as h``).
 
-* data — ``fetch``, ``load_mnist``, ``load_cats_and_dogs``, ``load_chest_xray`` (helpers.data)
+* data — ``fetch``, ``load_mnist``, ``load_cats_and_dogs``, ``load_chest_xray``, ``patient_id``
 * plots — curves, image grids, confusion matrices, feature maps… (helpers.plots)
 * convolution — receptive fields, one convolution step drawn out (helpers.convolution)
 * training — seeds, mixed precision, one-line-per-epoch logs, timing (helpers.training)
 * checkpoints — PASS/FAIL lines after each exercise (helpers.checks)
 * results — a lab's headline metrics for ``make solutions`` (helpers.results)
+* places — ``REPO`` (the repository), ``build_dir()`` and ``models_dir()`` (where labs keep
+  their models and run records)
+
+``__all__`` is the API notebooks use (a test holds them to it). ``import helpers`` itself is
+light: each name is imported on first use (PEP 562), so the command-line tools never load
+TensorFlow unless they need it. It also makes the first import of TensorFlow quiet, whoever
+does it (``h.set_seed``, ``import keras`` in a notebook…): see ``helpers.quiet_tensorflow``.
 """
 
+import importlib
 import os
-import sys
 
-# Before TensorFlow is imported anywhere: keep its C++ start-up messages out of the notebooks.
+from helpers import quiet_tensorflow
+
+# Before TensorFlow is imported anywhere: keep its C++ log messages out of the notebooks.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow.install()
 
+#: Every public name and the module it lives in (imported when the name is first used).
+_HOMES = {
+    "CheckpointFailed": "helpers.checks",
+    "check": "helpers.checks",
+    "check_at_least": "helpers.checks",
+    "check_defined": "helpers.checks",
+    "check_model": "helpers.checks",
+    "check_param_count": "helpers.checks",
+    "check_shape": "helpers.checks",
+    "REPO": "helpers.config",
+    "build_dir": "helpers.config",
+    "models_dir": "helpers.config",
+    "plot_convolution_step": "helpers.convolution",
+    "plot_receptive_fields": "helpers.convolution",
+    "receptive_field": "helpers.convolution",
+    "DataError": "helpers.data.registry",
+    "fetch": "helpers.data.fetch",
+    "ImageDataset": "helpers.data.loaders",
+    "ImageSplit": "helpers.data.loaders",
+    "load_cats_and_dogs": "helpers.data.loaders",
+    "load_chest_xray": "helpers.data.loaders",
+    "load_mnist": "helpers.data.loaders",
+    "patient_id": "helpers.data.loaders",
+    "peak_memory_mb": "helpers.machine",
+    "plot_comparison": "helpers.plots",
+    "plot_confusion_matrix": "helpers.plots",
+    "plot_cv_scores": "helpers.plots",
+    "plot_feature_maps": "helpers.plots",
+    "plot_filters": "helpers.plots",
+    "plot_history": "helpers.plots",
+    "plot_roc_curve": "helpers.plots",
+    "show_augmentations": "helpers.plots",
+    "show_images": "helpers.plots",
+    "show_misclassified": "helpers.plots",
+    "load_results": "helpers.results",
+    "record_results": "helpers.results",
+    "EpochLogger": "helpers.training",
+    "Timer": "helpers.training",
+    "set_seed": "helpers.training",
+    "use_mixed_precision": "helpers.training",
+    "warmup_cosine": "helpers.training",
+}
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up lines (oneDNN notice, absl warning) kept off stderr.
-
-    TensorFlow 2.21 writes them before its log settings apply, so TF_CPP_MIN_LOG_LEVEL alone
-    does not hide them; errors still surface as Python exceptions.
-    """
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved_stderr = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved_stderr, 2)
-        os.close(saved_stderr)
-
-
-_import_tensorflow_quietly()
-
-from helpers.checks import (  # noqa: E402
-    CheckpointFailed,
-    check,
-    check_at_least,
-    check_defined,
-    check_model,
-    check_param_count,
-    check_shape,
-)
-from helpers.config import build_dir, models_dir  # noqa: E402
-from helpers.convolution import (  # noqa: E402
-    plot_convolution_step,
-    plot_receptive_fields,
-    receptive_field,
-)
-from helpers.data.fetch import DataError, fetch  # noqa: E402
-from helpers.data.loaders import (  # noqa: E402
-    ImageDataset,
-    ImageSplit,
-    load_cats_and_dogs,
-    load_chest_xray,
-    load_mnist,
-    patient_id,
-)
-from helpers.plots import (  # noqa: E402
-    plot_comparison,
-    plot_confusion_matrix,
-    plot_cv_scores,
-    plot_feature_maps,
-    plot_filters,
-    plot_history,
-    plot_roc_curve,
-    show_augmentations,
-    show_images,
-    show_misclassified,
-)
-from helpers.results import load_results, record_results  # noqa: E402
-from helpers.training import (  # noqa: E402
-    EpochLogger,
-    Timer,
-    peak_memory_mb,
-    set_seed,
-    use_mixed_precision,
-    warmup_cosine,
+#: Submodules, for tools and tests (notebooks use the names in ``__all__``).
+_SUBMODULES = (
+    "checks",
+    "config",
+    "convolution",
+    "data",
+    "machine",
+    "plots",
+    "results",
+    "training",
 )
 
-__all__ = [
-    "CheckpointFailed",
-    "DataError",
-    "EpochLogger",
-    "ImageDataset",
-    "ImageSplit",
-    "Timer",
-    "check",
-    "build_dir",
-    "check_at_least",
-    "check_defined",
-    "check_model",
-    "check_param_count",
-    "check_shape",
-    "fetch",
-    "load_cats_and_dogs",
-    "load_chest_xray",
-    "load_mnist",
-    "load_results",
-    "models_dir",
-    "patient_id",
-    "peak_memory_mb",
-    "plot_comparison",
-    "plot_confusion_matrix",
-    "plot_convolution_step",
-    "plot_cv_scores",
-    "plot_feature_maps",
-    "plot_filters",
-    "plot_history",
-    "plot_receptive_fields",
-    "plot_roc_curve",
-    "receptive_field",
-    "record_results",
-    "set_seed",
-    "show_augmentations",
-    "show_images",
-    "show_misclassified",
-    "use_mixed_precision",
-    "warmup_cosine",
-]
+__all__ = sorted(_HOMES, key=str.casefold)
+
+
+def __getattr__(name: str):
+    """Import a public name (or a submodule) on first use, and keep it for the next time."""
+    if name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(
+        f"module 'helpers' has no attribute {name!r}; the names the labs use are in helpers.__all__"
+    )
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBMODULES})

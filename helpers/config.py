@@ -1,4 +1,4 @@
-"""Where the course keeps things: repo paths and data settings from the environment."""
+"""Where the course keeps things, and the environment variables it reads (one place for both)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ DATA_ENV = "CNN_LABS_DATA"
 
 #: Environment variable overriding where labs keep what they make (default: ``<repo>/build``).
 BUILD_ENV = "CNN_LABS_BUILD"
+
+#: Environment variable naming the file a lab records its metrics in (set by ``make solutions``).
+RESULTS_ENV = "CNN_LABS_RESULTS_FILE"
+
+#: Environment variable forcing the compute policy of every lab (``float32``, ``mixed_bfloat16``…).
+PRECISION_ENV = "CNN_LABS_PRECISION"
 
 
 def data_dir() -> Path:

@@ -43,6 +43,9 @@ WRONG_COLOR = "tab:red"
 #: show_images draws one panel per image; more than this is almost always a forgotten slice.
 MAX_GRID_IMAGES = 256
 
+#: Font size of the title above each image of a grid.
+TITLE_SIZE = 9
+
 _RC = {
     "font.size": 10,
     "axes.titlesize": 11,
@@ -192,17 +195,31 @@ def _image_grid(
     n = len(images)
     nrows, ncols = _grid_shape(n, ncols)
     lines = max((t.count("\n") + 1 for t in titles if t), default=0)
+    title_lines = [line for t in titles for line in t.split("\n")]
+    widest = max((_text_width(line, TITLE_SIZE) for line in title_lines), default=0)
+    width = max(1.5, widest + 0.3)  # inches per panel: room for the widest title line
+    height = min(width, 1.8) + 0.2 * lines  # the image, plus one text line per title line
+    figure_width = max(width * ncols, 1.15 * _text_width(title or "", 13) + 0.5)  # bold suptitle
     with _style():
-        fig, axes = _subplots(nrows, ncols, figsize=(1.5 * ncols, (1.45 + 0.22 * lines) * nrows))
+        fig, axes = _subplots(nrows, ncols, figsize=(figure_width, height * nrows + 0.4))
         for i, ax in enumerate(axes.flat):
             if i >= n:
                 ax.axis("off")
                 continue
             _show(ax, images[i])
             if titles[i]:
-                ax.set_title(titles[i], fontsize=9, color=colors[i] or "black")
+                ax.set_title(titles[i], fontsize=TITLE_SIZE, color=colors[i] or "black")
         _suptitle(fig, title)
     return fig
+
+
+def _text_width(text: str, size: float) -> float:
+    """Width in inches of one line of text at a font size, in matplotlib's default font."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    width, _, _ = TextToPath().get_text_width_height_descent(text, FontProperties(size=size), False)
+    return width / 72
 
 
 def _class_name(label: Any, class_names: Sequence[str] | None) -> str:
@@ -452,7 +469,8 @@ def show_augmentations(
 # --------------------------------------------------------------------------- evaluation
 
 
-def _confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
+def _check_class_ids(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> None:
+    """Raise a ValueError unless both arrays have the same length and ids in 0..k-1."""
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}")
     for name, values in (("y_true", y_true), ("y_pred", y_pred)):
@@ -461,9 +479,6 @@ def _confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
                 f"{name} has labels outside 0..{k - 1} (the {k} class_names): "
                 f"{sorted(set(values[(values < 0) | (values >= k)].tolist()))[:10]}"
             )
-    matrix = np.zeros((k, k), dtype=int)
-    np.add.at(matrix, (y_true, y_pred), 1)
-    return matrix
 
 
 def plot_confusion_matrix(
@@ -473,10 +488,11 @@ def plot_confusion_matrix(
     normalize: bool = False,
     title: str | None = "Confusion matrix",
 ) -> Figure:
-    """Draw the confusion matrix as a heat map with the count in every cell.
+    """Draw the confusion matrix with scikit-learn's ``ConfusionMatrixDisplay``, counts in cells.
 
     Row = true class, column = predicted class, so the diagonal holds the correct
-    predictions.
+    predictions. ``sklearn.metrics.ConfusionMatrixDisplay.from_predictions`` draws the same
+    from your own code.
 
     Args:
         y_true: True class ids (N,) in 0..len(class_names)-1 (one-hot rows are arg-maxed).
@@ -489,59 +505,40 @@ def plot_confusion_matrix(
         title: Title above the matrix.
 
     Returns:
-        The figure, with the count matrix (numpy int array, rows = true) as
-        ``fig.confusion``.
+        The figure.
     """
-    k = len(class_names)
-    matrix = _confusion(_as_class_ids(y_true, "y_true"), _as_class_ids(y_pred, "y_pred"), k)
-    row_totals = matrix.sum(axis=1, keepdims=True)
-    shares = np.divide(matrix, row_totals, out=np.zeros(matrix.shape), where=row_totals > 0)
-    shown = shares if normalize else matrix
-    vmax = 1.0 if normalize else max(int(matrix.max()), 1)
+    from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
+    k = len(class_names)
+    true, pred = _as_class_ids(y_true, "y_true"), _as_class_ids(y_pred, "y_pred")
+    _check_class_ids(true, pred, k)
+    counts = confusion_matrix(true, pred, labels=np.arange(k))
+    rows = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
+    names = [str(c) for c in class_names]
+    rotate = max((len(name) for name in names), default=0) > 4
     size = min(max(4.5, 0.6 * k + 2.5), 12.0)
-    fontsize = 9 if k <= 10 else 7
     with _style():
         fig, axes = _subplots(1, 1, figsize=(size + 1.0, size))
         ax = axes[0, 0]
-        im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=vmax)
-        cbar = fig.colorbar(im, ax=ax, shrink=0.8)
-        if normalize:
-            cbar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-            cbar.set_label("share of the true class")
-        else:
-            cbar.set_label("count")
-        for i in range(k):
-            for j in range(k):
-                text = f"{matrix[i, j]}"
-                if normalize:
-                    text += f"\n{shares[i, j]:.0%}"
-                dark = shown[i, j] > vmax / 2
-                ax.text(
-                    j,
-                    i,
-                    text,
-                    ha="center",
-                    va="center",
-                    fontsize=fontsize,
-                    color="white" if dark else "black",
-                )
-        rotate = max((len(str(c)) for c in class_names), default=0) > 4
-        ax.set_xticks(
-            range(k),
-            [str(c) for c in class_names],
-            rotation=45 if rotate else 0,
-            ha="right" if rotate else "center",
+        display = ConfusionMatrixDisplay(shares if normalize else counts, display_labels=names)
+        display.plot(
+            ax=ax,
+            cmap="Blues",
+            values_format=".0%" if normalize else "d",
+            xticks_rotation=45 if rotate else "horizontal",
+            text_kw={"fontsize": 9 if k <= 10 else 7},
         )
-        ax.set_yticks(range(k), [str(c) for c in class_names])
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        ax.tick_params(length=0)
+        if normalize:
+            display.im_.set_clim(0.0, 1.0)
+            display.im_.colorbar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+            for (i, j), text in np.ndenumerate(display.text_):
+                text.set_text(f"{counts[i, j]}\n{text.get_text()}")
+        display.im_.colorbar.set_label("share of the true class" if normalize else "count")
+        if rotate:
+            plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
         if title:
             ax.set_title(title, fontsize=13, fontweight="bold")
-    fig.confusion = matrix
     return fig
 
 
@@ -563,16 +560,15 @@ def show_misclassified(
         y_pred: Predicted class ids (N,), or probabilities (arg-maxed / thresholded at 0.5).
         class_names: One name per class.
         probabilities: Optional model outputs: (N,) = probability of class 1 for a binary
-            model, or (N, C) softmax rows. Titles then end with " (p=0.93)", the probability
-            the model gave to the class it predicted.
+            model, or (N, C) softmax rows. Titles then get a third line "p = 0.93", the
+            probability the model gave to the class it predicted.
         max_images: Show at most this many mistakes, the first ones in dataset order.
-        ncols: Panels per row.
+        ncols: Panels per row (each panel is as wide as its longest title line).
         title: Title above the grid; " (first 16 of 123)" is appended when not all
             mistakes fit.
 
     Returns:
-        The figure, with the total number of mistakes as ``fig.n_misclassified``. With no
-        mistakes it holds only the text "No misclassified images".
+        The figure. With no mistakes it holds only the text "No misclassified images".
     """
     batch = _as_image_batch(images)
     true = _as_class_ids(y_true, "y_true")
@@ -598,7 +594,6 @@ def show_misclassified(
                 transform=ax.transAxes,
             )
             _suptitle(fig, title)
-        fig.n_misclassified = 0
         return fig
 
     probs = None if probabilities is None else _to_numpy(probabilities).astype(float)
@@ -615,14 +610,12 @@ def show_misclassified(
                 p = probs[i] if pred[i] == 1 else 1.0 - probs[i]
             else:
                 p = probs[i, pred[i]]
-            text += f" (p={p:.2f})"
+            text += f"\np = {p:.2f}"
         titles.append(text)
     if title and len(shown) < len(wrong):
         title = f"{title} (first {len(shown)} of {len(wrong)})"
     panels = _unit_range(batch)[shown]  # scaled like the whole batch
-    fig = _image_grid(panels, titles, [WRONG_COLOR] * len(shown), ncols, title)
-    fig.n_misclassified = int(len(wrong))
-    return fig
+    return _image_grid(panels, titles, [WRONG_COLOR] * len(shown), ncols, title)
 
 
 def plot_roc_curve(
@@ -630,8 +623,12 @@ def plot_roc_curve(
     scores: Any,
     title: str | None = "ROC curve",
     mark_thresholds: Sequence[float] = (0.5,),
+    name: str = "model",
 ) -> Figure:
-    """Draw the ROC curve of a binary classifier with its AUC and chosen operating points.
+    """Draw the ROC curve with scikit-learn's ``RocCurveDisplay``, its AUC and operating points.
+
+    ``sklearn.metrics.RocCurveDisplay.from_predictions`` draws the curve, its area under the
+    curve (in the legend) and the chance level; this adds a dot for each decision threshold.
 
     Args:
         y_true: Binary labels (N,), 0/1 or False/True; 1 is the positive class.
@@ -640,24 +637,30 @@ def plot_roc_curve(
         title: Title above the plot.
         mark_thresholds: Decision thresholds to mark on the curve with a dot and the
             label "threshold 0.5"; a sample counts as positive when ``score >= threshold``.
+        name: The curve's name in the legend.
 
     Returns:
-        The figure, with the area under the curve as ``fig.auc`` (float).
+        The figure; the legend reads "model (AUC = 0.97)".
     """
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import RocCurveDisplay
 
     y = np.asarray(y_true).astype(int).ravel()
     s = _to_numpy(scores).astype(float)
     if s.ndim == 2:
         s = s[:, 0] if s.shape[1] == 1 else s[:, 1]
-    fpr, tpr, _ = roc_curve(y, s)
-    auc = float(roc_auc_score(y, s))
 
     with _style():
         fig, axes = _subplots(1, 1, figsize=(5.2, 5.0))
         ax = axes[0, 0]
-        ax.plot(fpr, tpr, color="tab:blue", label=f"AUC = {auc:.3f}")
-        ax.plot([0, 1], [0, 1], linestyle="--", color="gray", linewidth=1.2, label="chance")
+        RocCurveDisplay.from_predictions(
+            y,
+            s,
+            ax=ax,
+            name=name,
+            plot_chance_level=True,
+            curve_kwargs={"color": "tab:blue"},
+            chance_level_kw={"color": "gray", "linestyle": "--", "linewidth": 1.2},
+        )
         positives, negatives = s[y == 1], s[y == 0]
         for threshold in mark_thresholds:
             point_fpr = float(np.mean(negatives >= threshold))
@@ -674,12 +677,10 @@ def plot_roc_curve(
         ax.set_ylabel("true positive rate (sensitivity)")
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.02, 1.02)
-        ax.set_aspect("equal")
         ax.grid(True)
         ax.legend(loc="lower right")
         if title:
             ax.set_title(title, fontsize=13, fontweight="bold")
-    fig.auc = auc
     return fig
 
 

@@ -8,13 +8,10 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from helpers.config import build_dir
-from helpers.training import peak_memory_mb
+from helpers.config import RESULTS_ENV, build_dir
+from helpers.machine import peak_memory_mb
 
 __all__ = ["RESULTS_ENV", "load_results", "record_results", "results_file"]
-
-#: Set by ``tools/run_solutions.py`` to the file a lab writes its metrics to.
-RESULTS_ENV = "CNN_LABS_RESULTS_FILE"
 
 
 def results_file(lab: str) -> Path:

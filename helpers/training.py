@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
-from pathlib import Path
 
 import keras
+
+from helpers.config import PRECISION_ENV
+from helpers.machine import cpu_has_fast_bfloat16
 
 __all__ = [
     "PRECISION_ENV",
     "EpochLogger",
     "Timer",
     "choose_precision",
-    "cpu_has_fast_bfloat16",
     "gpu_compute_capability",
-    "peak_memory_mb",
     "set_seed",
     "use_mixed_precision",
     "warmup_cosine",
 ]
-
-#: Environment variable that forces the compute policy of every lab (instead of the automatic one).
-PRECISION_ENV = "CNN_LABS_PRECISION"
 
 #: The policies it may name.
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -35,15 +31,6 @@ def set_seed(seed: int) -> None:
     Other CPUs (or another precision) round differently, so their numbers differ a little.
     """
     keras.utils.set_random_seed(seed)
-
-
-def cpu_has_fast_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """True when the CPU computes in bfloat16 natively (Intel AMX or AVX-512 BF16; Linux only)."""
-    try:
-        flags = cpuinfo.read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def gpu_compute_capability() -> tuple[int, int] | None:
@@ -168,16 +155,3 @@ class Timer:
         self.seconds = time.perf_counter() - self._start
         if self.label and exc[0] is None:
             print(f"{self.label}: {self.seconds:.1f} s")
-
-
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux, macOS and Windows)."""
-    try:
-        import resource  # Unix only
-    except ImportError:
-        import psutil  # Windows: the peak working set
-
-        info = psutil.Process().memory_info()
-        return getattr(info, "peak_wset", info.rss) / 2**20
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kib / 1024 if sys.platform != "darwin" else kib / 2**20

@@ -21,3 +21,12 @@ def real_mirror() -> Path:
     if not mirror or not (Path(mirror) / "SHA256SUMS").is_file():
         pytest.skip("no data mirror: set CNN_LABS_MIRROR to a folder with the course artifacts")
     return Path(mirror)
+
+
+@pytest.fixture
+def course_kernel(tmp_path, monkeypatch):
+    """The "cnn-labs" kernel for this interpreter, registered in a private Jupyter path."""
+    from tools import kernel
+
+    kernel.install(prefix=str(tmp_path / "prefix"))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix" / "share" / "jupyter"))

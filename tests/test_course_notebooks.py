@@ -51,12 +51,52 @@ def test_student_notebooks_are_output_free_and_use_the_course_kernel(solution):
             assert cell.outputs == [] and cell.execution_count is None
 
 
+#: What progress bars and terminal colours leave in a notebook's text.
+CONTROL = re.compile(r"\x1b\[|[\b\r]")
+
+
+def control_character_outputs(nb) -> list[str]:
+    """Outputs whose plain text holds terminal control characters, and where they are.
+
+    Printed text (streams) and cell values (execute_result) must be plain. A rich display may
+    colour its plain-text fallback (Keras' ``model.summary()`` does) only if it also has an
+    HTML rendering, which is what JupyterLab shows.
+    """
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            kind, data = output.output_type, output.get("data", {})
+            text = output.get("text", "") if kind == "stream" else data.get("text/plain", "")
+            if kind == "display_data" and "text/html" in data:
+                continue
+            if CONTROL.search(text):
+                found.append(f"cell {index}, {kind}: {text[:60]!r}")
+    return found
+
+
+def test_the_control_character_check_sees_streams_values_and_bare_displays():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x")]
+    new = nbformat.v4.new_output
+    nb.cells[0].outputs = [
+        new("stream", name="stdout", text="epoch 1/3 · loss 0.5\n"),
+        new("stream", name="stderr", text="12/63 [====>.....] - ETA: 3s\b\b\b\r"),
+        new("execute_result", data={"text/plain": "\x1b[1mModel\x1b[0m"}, execution_count=1),
+        new("display_data", data={"text/plain": "\x1b[1mTotal params\x1b[0m"}),
+        new("display_data", data={"text/plain": "\x1b[1mSummary\x1b[0m", "text/html": "<b>S</b>"}),
+    ]
+    found = control_character_outputs(nb)
+    assert [line.split(":")[0] for line in found] == [
+        "cell 0, stream",
+        "cell 0, execute_result",
+        "cell 0, display_data",
+    ]
+
+
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
 def test_training_never_prints_progress_bars_into_a_notebook(solution):
-    text = "".join(
-        o.get("text", "") for c in read(solution).cells if c.cell_type == "code" for o in c.outputs
-    )
-    assert "\x1b[" not in text and "\b" not in text, f"{solution.name} has control characters"
+    found = control_character_outputs(read(solution))
+    assert not found, f"{solution.name} has control characters in its outputs: {found}"
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)

@@ -36,19 +36,6 @@ def test_epoch_logger_every_n_prints_only_those_epochs_and_the_last(capsys):
     assert epochs == ["epoch  2/5", "epoch  4/5", "epoch  5/5"]
 
 
-def test_cpu_bfloat16_is_read_from_the_cpu_flags(tmp_path):
-    with_amx = tmp_path / "amx"
-    with_amx.write_text("flags : fpu avx512f amx_bf16 amx_tile\n")
-    with_avx512 = tmp_path / "epyc"
-    with_avx512.write_text("flags : fpu avx512f avx512_bf16\n")
-    without = tmp_path / "plain"
-    without.write_text("flags : fpu avx2\n")
-    assert training.cpu_has_fast_bfloat16(with_amx)
-    assert training.cpu_has_fast_bfloat16(with_avx512)
-    assert not training.cpu_has_fast_bfloat16(without)
-    assert not training.cpu_has_fast_bfloat16(tmp_path / "no-such-file")  # macOS, Windows
-
-
 @pytest.mark.parametrize(
     ("gpu", "cpu_bfloat16", "policy", "reason"),
     [
@@ -118,24 +105,6 @@ def test_timer_measures_a_block_and_can_print_it(capsys):
         sum(range(10_000))
     assert 0 <= timer.seconds < 5
     assert capsys.readouterr().out.startswith("sleeping: ")
-
-
-def test_peak_memory_is_a_plausible_number_of_mebibytes():
-    assert 10 < training.peak_memory_mb() < 24 * 1024
-
-
-def test_peak_memory_works_without_the_unix_only_resource_module(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_resource(name, *args, **kwargs):
-        if name == "resource":
-            raise ImportError("No module named 'resource' (as on Windows)")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_resource)
-    assert 10 < training.peak_memory_mb() < 24 * 1024
 
 
 @pytest.mark.parametrize(("epochs", "warmup"), [(10, 2), (10, 0), (1, 3), (3, 5)])

@@ -32,8 +32,7 @@ from pathlib import Path
 
 import nbformat
 
-#: The repository root (the folder that holds ``tools/``).
-REPO = Path(__file__).resolve().parent.parent
+from helpers.config import REPO
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"

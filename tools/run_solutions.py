@@ -11,6 +11,12 @@ Usage::
     python -m tools.run_solutions                      # every solution, full settings
     python -m tools.run_solutions 01_mnist_convnet     # some of them (stems or paths)
     python -m tools.run_solutions --smoke              # every solution, tiny settings
+    python -m tools.run_solutions --cell-timeout 1800  # allow slow machines 30 min per cell
+
+While a notebook runs, each code cell is announced as it starts and everything it prints (the
+one-line-per-epoch logs of training) is shown as it comes. A cell that runs longer than the cell
+time-out fails its lab (the kernel is shut down, the solution is kept as it was) and the next
+lab runs.
 """
 
 from __future__ import annotations
@@ -19,28 +25,28 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
+from typing import TextIO
 
 import nbformat
 import papermill
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
+from helpers.config import BUILD_ENV, REPO, RESULTS_ENV
+from helpers.machine import machine_info
 from tools.kernel import KERNEL_NAME, kernel_problems
-from tools.notebooks import REPO, serialise, shown, write_atomic
+from tools.notebooks import serialise, shown, write_atomic
 
-#: Where a notebook writes its headline metrics (must match ``helpers.results.RESULTS_ENV``).
-RESULTS_ENV = "CNN_LABS_RESULTS_FILE"
+#: Seconds one cell may run before its lab fails (the longest training cell takes a few minutes).
+DEFAULT_CELL_TIMEOUT = 900
 
-#: Where a lab keeps its models and run records (must match ``helpers.config.BUILD_ENV``).
-BUILD_ENV = "CNN_LABS_BUILD"
 
 #: The first columns of RESULTS.md, with their headings; any other metrics follow them.
 COLUMNS = {
@@ -77,25 +83,91 @@ def environment_variable(name: str, value: str) -> Iterator[None]:
             os.environ[name] = old
 
 
-def describe_failure(error: Exception) -> str:
+def first_line(source: str, width: int = 76) -> str:
+    """The first line of a cell that is not blank or a comment, shortened to ``width``."""
+    lines = [line.strip() for line in source.splitlines() if line.strip()]
+    line = next((line for line in lines if not line.startswith("#")), lines[0] if lines else "")
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+class CellWatch:
+    """Knows which cell is running; with a stream, shows each cell and its output as they come.
+
+    An nbclient hook (``on_cell_execute``) and papermill's ``stdout_file``/``stderr_file`` at once.
+    """
+
+    INDENT = " " * 10
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream
+        self.cell: tuple[int, str] | None = None  # index and first line of the running cell
+        self.start = time.perf_counter()
+        self._line_start = True
+
+    def on_cell_execute(self, cell, cell_index: int, **_) -> None:
+        self.cell = (cell_index, first_line(cell.source))
+        if self.stream:
+            seconds = time.perf_counter() - self.start
+            self.finish_line()
+            self.stream.write(f"  [{seconds:5.0f} s] cell {cell_index:>2} · {self.cell[1]}\n")
+            self.stream.flush()
+
+    def write(self, text: str) -> None:
+        """Show what a cell printed, indented under its cell line."""
+        if not self.stream:
+            return
+        for piece in text.splitlines(keepends=True):
+            self.stream.write((self.INDENT if self._line_start else "") + piece)
+            self._line_start = piece.endswith("\n")
+        self.stream.flush()
+
+    def flush(self) -> None:
+        if self.stream:
+            self.stream.flush()
+
+    def finish_line(self) -> None:
+        """End a half-written output line, so the next announcement starts on its own line."""
+        if self.stream and not self._line_start:
+            self.stream.write("\n")
+            self._line_start = True
+
+
+def describe_failure(error: Exception, watch: CellWatch | None = None, timeout=None) -> str:
     """One line saying which cell failed and how."""
     if isinstance(error, PapermillExecutionError):
         where = f"cell {error.cell_index} (In [{error.exec_count}]) raised {error.ename}"
         message = error.evalue
+    elif isinstance(error, CellTimeoutError) and watch and watch.cell:
+        index, line = watch.cell
+        where = f"cell {index} did not finish within the cell time-out of {timeout:g} s"
+        message = f"{line} (a slow machine? raise it with --cell-timeout SECONDS)"
+    elif isinstance(error, DeadKernelError) and watch and watch.cell:
+        where = f"the kernel died in cell {watch.cell[0]}"
+        message = f"{watch.cell[1]} (out of memory?)"
     else:
         where, message = type(error).__name__, str(error)
     return f"{where}: {' '.join(message.split())}"
 
 
 def run_notebook(
-    src: Path, out: Path, parameters: dict | None = None, build: Path | None = None
+    src: Path,
+    out: Path,
+    parameters: dict | None = None,
+    *,
+    build: Path | None = None,
+    cell_timeout: float | None = DEFAULT_CELL_TIMEOUT,
+    echo: TextIO | None = None,
 ) -> RunResult:
     """Execute ``src`` into ``out`` on the course's kernel, in the folder of ``src``.
 
     ``build`` is where the lab keeps its models and run records (``$CNN_LABS_BUILD``); by default
     the repository's ``build/``, which full runs share so that later labs see earlier ones.
+    A cell running longer than ``cell_timeout`` seconds (None: no limit) fails the run. With
+    ``echo`` (e.g. ``sys.stdout``), each cell is announced as it starts and its printed output
+    is shown as it comes.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
+    watch = CellWatch(echo)
     with tempfile.TemporaryDirectory() as tmp:
         metrics_file = Path(tmp, "results.json")
         start = time.perf_counter()
@@ -113,10 +185,16 @@ def run_notebook(
                     cwd=str(src.parent),
                     progress_bar=False,
                     log_output=False,
+                    stdout_file=watch,
+                    stderr_file=watch,
+                    execution_timeout=cell_timeout,
+                    on_cell_execute=watch.on_cell_execute,
+                    shutdown_kernel="immediate",  # a hung kernel cannot answer a request
                 )
             error = ""
         except Exception as exc:  # any failure of one notebook must not stop the others
-            error = describe_failure(exc)
+            error = describe_failure(exc, watch, cell_timeout)
+        watch.finish_line()
         seconds = time.perf_counter() - start
         has_metrics = metrics_file.exists() and metrics_file.stat().st_size
         metrics = json.loads(metrics_file.read_text()) if has_metrics else {}
@@ -130,36 +208,6 @@ def strip_run_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     return nb
-
-
-def cpu_model() -> str:
-    """The CPU model from /proc/cpuinfo, else what the platform module knows."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def package_version(*names: str) -> str | None:
-    """The installed version of the first of these distributions that is installed."""
-    for name in names:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            return metadata.version(name)
-    return None
-
-
-def machine_info() -> dict:
-    """What the numbers in results.json were measured on."""
-    return {
-        "platform": platform.platform(),
-        "processor": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "tensorflow": package_version("tensorflow", "tensorflow-cpu"),
-        "keras": package_version("keras"),
-    }
 
 
 def update_results(results_path: Path, stem: str, metrics: dict, seconds: float) -> dict:
@@ -222,12 +270,15 @@ def render_results_markdown(results: dict) -> str:
     )
 
 
-def run_full(src: Path, build: Path) -> RunResult:
-    """Run a solution at full settings; keep it and its metrics only if the run succeeded."""
+def run_full(src: Path, build: Path, **run_options) -> RunResult:
+    """Run a solution at full settings; keep it and its metrics only if the run succeeded.
+
+    ``run_options`` go to ``run_notebook`` (``cell_timeout``, ``echo``).
+    """
     out = build / "runs" / src.name
     failed = build / "failed" / src.name
     failed.unlink(missing_ok=True)
-    result = run_notebook(src, out)
+    result = run_notebook(src, out, **run_options)
     if not result.ok:
         if out.exists():
             failed.parent.mkdir(parents=True, exist_ok=True)
@@ -299,13 +350,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=REPO / "tools" / "smoke_parameters.json",
         help="default: %(default)s",
     )
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=DEFAULT_CELL_TIMEOUT,
+        metavar="SECONDS",
+        help="a cell running longer fails its lab (0: no limit; default: %(default)s)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="do not show the cells and their output"
+    )
     return parser.parse_args(argv)
 
 
 def run_one(src: Path, args: argparse.Namespace, smoke_parameters: dict) -> RunResult:
     """Run one solution in the mode the command line asks for, printing where things went."""
+    echo = None if args.quiet else sys.stdout
+    options = {"cell_timeout": args.cell_timeout or None, "echo": echo}
     if not args.smoke:
-        result = run_full(src, args.build)
+        result = run_full(src, args.build, **options)
         failed = args.build / "failed" / src.name
         if not result.ok and failed.exists():
             print(f"  the failed run is kept in {shown(failed)}")
@@ -317,7 +380,9 @@ def run_one(src: Path, args: argparse.Namespace, smoke_parameters: dict) -> RunR
             file=sys.stderr,
         )
     out = args.build / "smoke" / src.name
-    result = run_notebook(src, out, smoke_parameters.get(src.stem), build=args.build / "smoke")
+    result = run_notebook(
+        src, out, smoke_parameters.get(src.stem), build=args.build / "smoke", **options
+    )
     if not result.ok and out.exists():
         print(f"  the failed run is kept in {shown(out)}")
     return result
@@ -336,9 +401,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     smoke_parameters = load_smoke_parameters(args.smoke_parameters) if args.smoke else {}
     mode = "smoke" if args.smoke else "full"
+    limit = f"at most {args.cell_timeout:g} s per cell" if args.cell_timeout else "no cell time-out"
     outcomes = []
     for src in sources:
-        print(f"{src.stem}: running ({mode}) ...", flush=True)
+        print(f"{src.stem}: running ({mode}, {limit}) ...", flush=True)
         result = run_one(src, args, smoke_parameters)
         verdict = "OK" if result.ok else f"FAILED: {result.error}"
         print(f"{src.stem}: {verdict} ({result.seconds:.1f} s)", flush=True)

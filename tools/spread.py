@@ -26,20 +26,13 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tools.notebooks import REPO, shown, write_atomic
-from tools.run_solutions import (
-    cpu_model,
-    environment_variable,
-    machine_info,
-    run_notebook,
-    select_solutions,
-)
+from helpers.config import PRECISION_ENV, REPO
+from helpers.machine import cpu_model, machine_info
+from tools.notebooks import shown, write_atomic
+from tools.run_solutions import environment_variable, run_notebook, select_solutions
 
 #: Where the measured spreads of every lab are kept.
 SPREADS = REPO / "solutions" / "spreads.json"
-
-#: The environment variable the labs read their precision from (helpers.training.PRECISION_ENV).
-PRECISION_ENV = "CNN_LABS_PRECISION"
 
 
 def parse_setting(text: str) -> tuple[str, object]:

@@ -33,7 +33,7 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
     print(f"warning: {message}", file=sys.stderr)
 
 
-def skip_reason(artifact: Artifact, source: str) -> str | None:
+def why_fetch_all_skips(artifact: Artifact, source: str) -> str | None:
     """Why ``fetch all`` leaves an artifact out, or None when it fetches it."""
     if artifact.optional and derive_only_note(data_dir() / artifact.filename).is_file():
         return (
@@ -59,7 +59,8 @@ def fetch_all(progress: bool, keep_source: bool | None = None) -> int:
     # Decided up front, as the plan says: what one fetch brings along (a source archive kept
     # with --keep-source) does not make an optional artifact part of this run.
     reasons = {
-        name: skip_reason(artifact, source_of(artifact)) for name, artifact in ARTIFACTS.items()
+        name: why_fetch_all_skips(artifact, source_of(artifact))
+        for name, artifact in ARTIFACTS.items()
     }
     failures = 0
     for artifact in ARTIFACTS.values():

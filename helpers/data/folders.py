@@ -73,7 +73,7 @@ def is_hidden(path: Path) -> bool:
     return path.name.startswith(".")
 
 
-def skip_reason(path: Path) -> str | None:
+def why_not_an_image(path: Path) -> str | None:
     """Why a file in a class folder is not an image, or None when it is one."""
     if path.name.casefold() in SYSTEM_FILES:
         return "system file"
@@ -127,7 +127,7 @@ def list_class_files(class_dir: Path) -> tuple[list[Path], list[tuple[Path, str]
                 skipped.append((here / name, "hidden folder (not scanned)"))
         for name in names:
             path = here / name
-            reason = skip_reason(path)
+            reason = why_not_an_image(path)
             if reason is None:
                 images.append(path)
             else:
@@ -185,10 +185,10 @@ def scan_image_folder(root: Path | str, *, warn: bool = True) -> FolderScan:
         raise DataError(missing_folder_message(root))
     if not root.is_dir():
         raise DataError(f"{root} is a file, not a folder of class subfolders.")
-    skipped = [(p, skip_reason(p) or "file outside the class folders") for p in files_in(root)]
+    skipped = [(p, why_not_an_image(p) or "file outside the class folders") for p in files_in(root)]
     class_dirs = visible_subfolders(root)
     if not class_dirs:
-        loose = sum(1 for p in files_in(root) if skip_reason(p) is None)
+        loose = sum(1 for p in files_in(root) if why_not_an_image(p) is None)
         hint = ""
         if loose:
             hint = f" It holds {loose} image(s) directly: move them into one folder per class."
@@ -398,17 +398,7 @@ class FolderReport:
 
     def count_table(self) -> list[str]:
         """Rows of images per split (rows) and class (columns)."""
-        if not self.counts:
-            return ["no images found"]
-        classes = sorted({name for per_class in self.counts.values() for name in per_class})
-        width = max(8, *(len(name) + 2 for name in classes))
-        first = max(8, *(len(split) + 2 for split in self.counts))
-        header = "split".ljust(first) + "".join(n.rjust(width) for n in classes) + "total".rjust(8)
-        rows = [header]
-        for split, per_class in self.counts.items():
-            cells = "".join(str(per_class.get(n, "-")).rjust(width) for n in classes)
-            rows.append(split.ljust(first) + cells + str(sum(per_class.values())).rjust(8))
-        return rows
+        return split_table(self.counts) if self.counts else ["no images found"]
 
     def mode_lines(self) -> list[str]:
         """Summary lines of the image modes and sizes seen while decoding."""
@@ -451,6 +441,24 @@ class FolderReport:
         if self.problems:
             parts.append(f"{len(self.problems)} layout problem(s): see above")
         return "NOT OK: " + "; ".join(parts) + "."
+
+
+def split_table(counts: dict[str, dict[str, int]], class_names=None) -> list[str]:
+    """Rows of a text table of images per split (rows) and class (columns), with totals.
+
+    ``counts`` maps split -> {class: images}; a class a split lacks shows "-". The one table
+    behind ``python -m helpers.data check`` and ``ImageDataset.summary()``.
+    """
+    classes = list(class_names or sorted({n for per_class in counts.values() for n in per_class}))
+    biggest = max((n for per_class in counts.values() for n in per_class.values()), default=0)
+    width = max([len(str(biggest)), *(len(name) for name in classes)]) + 2
+    first = max(12, *(len(split) + 2 for split in counts))
+    header = "split".ljust(first) + "".join(n.rjust(width) for n in classes) + "total".rjust(8)
+    rows = [header]
+    for split, per_class in counts.items():
+        cells = "".join(str(per_class.get(n, "-")).rjust(width) for n in classes)
+        rows.append(split.ljust(first) + cells + str(sum(per_class.values())).rjust(8))
+    return rows
 
 
 def has_split_layout(root: Path) -> bool:

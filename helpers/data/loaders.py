@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.data.fetch import DataError, fetch
-from helpers.data.folders import load_images, scan_image_folder
+from helpers.data.folders import load_images, scan_image_folder, split_table
 
 __all__ = [
     "ImageDataset",
@@ -129,17 +129,7 @@ class ImageDataset:
 
     def summary(self) -> str:
         """A small text table of images per split and class."""
-        width = max(len(name) for name in self.class_names) + 2
-        header = (
-            "split".ljust(12) + "".join(n.rjust(width) for n in self.class_names) + "total".rjust(8)
-        )
-        lines = [header]
-        for split, per_class in self.counts().items():
-            row = split.ljust(12) + "".join(
-                str(per_class[n]).rjust(width) for n in self.class_names
-            )
-            lines.append(row + str(sum(per_class.values())).rjust(8))
-        return "\n".join(lines)
+        return "\n".join(split_table(self.counts(), self.class_names))
 
     def pipeline(
         self,

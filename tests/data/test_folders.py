@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from helpers.data import DataError, check_image_folder, load_images, scan_image_folder
+from helpers.data.folders import split_table
 
 pytestmark = pytest.mark.usefixtures("isolated_data")
 
@@ -193,3 +194,15 @@ def test_check_reports_an_empty_class_folder_as_a_problem(tmp_path, make):
 def test_check_without_verify_only_scans(tmp_path, make):
     report = check_image_folder(bad_tree(tmp_path / "pets", make), verify=False)
     assert report.ok and report.unreadable == [] and not report.modes
+
+
+def test_one_split_table_for_the_check_command_and_the_dataset_summary():
+    counts = {"train": {"a": 123456, "b": 7}, "validation": {"a": 3}}
+    assert split_table(counts) == [
+        "split              a       b   total",
+        "train         123456       7  123463",
+        "validation         3       -       3",
+    ]
+    named = split_table({"test": {"NORMAL": 1}}, class_names=["NORMAL", "PNEUMONIA"])
+    assert named[0].split() == ["split", "NORMAL", "PNEUMONIA", "total"]
+    assert named[1].split() == ["test", "1", "-", "1"]

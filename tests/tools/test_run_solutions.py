@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from tools import kernel, run_solutions
+from tools import run_solutions
 from tools.run_solutions import render_results_table, update_results
 
 PRINT_CELL = "import os\nprint(f'training for {EPOCHS} epochs in {os.path.basename(os.getcwd())}')"
@@ -28,13 +29,6 @@ def lab(*sources: str) -> nbformat.NotebookNode:
         cells=cells,
         metadata={"kernelspec": {"name": "cnn-labs", "display_name": "Python 3 (cnn-labs)"}},
     )
-
-
-@pytest.fixture
-def course_kernel(tmp_path, monkeypatch):
-    """The "cnn-labs" kernel for this interpreter, registered in a private Jupyter path."""
-    kernel.install(prefix=str(tmp_path / "prefix"))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix" / "share" / "jupyter"))
 
 
 @pytest.fixture
@@ -106,6 +100,47 @@ def test_a_failed_run_leaves_the_solution_untouched_and_the_others_run(repo, cou
     plain = json.loads((solutions / "results.json").read_text())["labs"]
     assert list(plain) == ["02_plain"] and set(plain["02_plain"]) == {"seconds", "finished"}
     assert printed(solutions / "02_plain.ipynb", 1) == "training for 3 epochs in solutions\n"
+
+
+@pytest.mark.slow
+def test_a_hung_cell_fails_its_lab_at_the_time_out_and_the_other_labs_run(
+    repo, course_kernel, capsys
+):
+    solutions = repo / "solutions"
+    hung = lab(PRINT_CELL, "import time; time.sleep(120)")
+    nbformat.write(hung, solutions / "00_hangs.ipynb")
+    original = (solutions / "00_hangs.ipynb").read_bytes()
+
+    started = time.perf_counter()
+    assert cli(repo, "00_hangs", "02_plain", "--cell-timeout", "4") == 1
+    assert time.perf_counter() - started < 100  # far less than the 120 s the cell sleeps
+
+    assert (solutions / "00_hangs.ipynb").read_bytes() == original
+    out, err = capsys.readouterr()
+    assert (
+        "00_hangs: FAILED: cell 2 did not finish within the cell time-out of 4 s: "
+        "import time; time.sleep(120) (a slow machine? raise it with --cell-timeout SECONDS)"
+    ) in out
+    assert str(repo / "build" / "failed" / "00_hangs.ipynb") in out
+    assert "1 failed: 00_hangs" in err
+    assert printed(solutions / "02_plain.ipynb", 1) == "training for 3 epochs in solutions\n"
+    assert list(json.loads((solutions / "results.json").read_text())["labs"]) == ["02_plain"]
+
+
+@pytest.mark.slow
+def test_a_run_shows_each_cell_and_its_output_as_it_comes(repo, course_kernel, capsys):
+    assert cli(repo, "02_plain", "--cell-timeout", "60") == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "02_plain: running (full, at most 60 s per cell) ..."
+    cells = [line for line in lines if " cell " in line and "·" in line]
+    assert [line.split("] ", 1)[1] for line in cells] == [
+        "cell  0 · EPOCHS = 3",
+        "cell  1 · import os",
+    ]
+    output = lines.index(cells[1]) + 1
+    assert lines[output] == " " * 10 + "training for 3 epochs in solutions"
+    assert lines[output + 1].startswith("02_plain: OK (")
 
 
 @pytest.mark.slow
