@@ -18,8 +18,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LINTED := helpers tests tools solutions notebooks bench
+# The universal lock: one resolution valid on every platform, from the oldest supported Python up.
+LOCK_ARGS := pyproject.toml --extra dev --universal --python-version 3.11.5
 
-.PHONY: help env data notebooks solutions smoke lint unit notebooks-check nbval test lab bench clean
+.PHONY: help env lock data notebooks solutions smoke lint unit notebooks-check nbval test lab bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -34,6 +36,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m tools.kernel install
 	$(PY) -m tools.kernel check
 	@touch $@
+
+lock: env ## Re-resolve constraints.txt for every platform and Python after a pin changes
+	$(VENV)/bin/uv pip compile --quiet $(LOCK_ARGS) -o constraints.txt \
+		--custom-compile-command "make lock, i.e. uv pip compile $(LOCK_ARGS) -o constraints.txt"
 
 data: env ## Fetch every artifact (mirror first, then cache, then download), verified
 	$(PY) -m helpers.data fetch all
