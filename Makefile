@@ -3,12 +3,14 @@
 # Settings (override on the command line, e.g. `make data MIRROR=/media/usb/cnn-labs-data`):
 #   MIRROR  offline mirror folder (artifacts + SHA256SUMS) searched before downloading.
 #           Default: ../shared/data beside the repository when it exists, else none.
-#   PYTHON  the Python 3.11 used to build the virtual environment.
+#   PYTHON  the Python that builds the virtual environment: CPython 3.11.5 up to 3.13.
+#           Default: the newest python3.13, python3.12 or python3.11 that runs (tools/find_python.sh).
+#   VENV    the virtual environment's folder (default .venv; CI also builds .venv-3.13).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?=
 MIRROR ?= $(or $(CNN_LABS_MIRROR),$(wildcard $(abspath ../shared/data)))
 export CNN_LABS_MIRROR := $(MIRROR)
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -30,7 +32,8 @@ help: ## List the targets
 env: $(STAMP) ## Build .venv from the registries and register its Jupyter kernel "cnn-labs"
 
 $(STAMP): pyproject.toml constraints.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { python=$$(tools/find_python.sh $(PYTHON)) && \
+		echo "building $(VENV) with $$python" && "$$python" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	$(PY) -m tools.kernel install
