@@ -3,14 +3,16 @@
 # Settings (override on the command line, e.g. `make data MIRROR=/media/usb/cnn-labs-data`):
 #   MIRROR  offline mirror folder (artifacts + SHA256SUMS) searched before downloading.
 #           Default: ../shared/data beside the repository when it exists, else none.
-#   PYTHON  the Python 3.11 used to build the virtual environment.
+#   PYTHON  the Python that builds the virtual environment: CPython 3.11.5 up to 3.13.
+#           Default: the newest python3.13, python3.12 or python3.11 that runs (tools/find_python.sh).
+#   VENV    the virtual environment's folder (default .venv; CI also builds .venv-3.13).
 #   CELL_TIMEOUT  seconds one notebook cell may run in `make solutions`, `smoke` and `nbval`
 #           before its lab fails (default 900; raise it on a slow machine).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?=
 CELL_TIMEOUT ?= 900
 MIRROR ?= $(or $(CNN_LABS_MIRROR),$(wildcard $(abspath ../shared/data)))
 export CNN_LABS_MIRROR := $(MIRROR)
@@ -21,8 +23,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LINTED := helpers tests tools solutions notebooks bench
+# The universal lock: one resolution valid on every platform, from the oldest supported Python up.
+LOCK_ARGS := pyproject.toml --extra dev --universal --python-version 3.11.5
 
-.PHONY: help env data notebooks solutions smoke lint unit notebooks-check nbval slow test lab bench clean
+.PHONY: help env lock data notebooks solutions smoke lint unit notebooks-check nbval slow test lab bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -31,12 +35,17 @@ help: ## List the targets
 env: $(STAMP) ## Build .venv from the registries and register its Jupyter kernel "cnn-labs"
 
 $(STAMP): pyproject.toml constraints.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { python=$$(tools/find_python.sh $(PYTHON)) && \
+		echo "building $(VENV) with $$python" && "$$python" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	$(PY) -m tools.kernel install
 	$(PY) -m tools.kernel check
 	@touch $@
+
+lock: env ## Re-resolve constraints.txt for every platform and Python after a pin changes
+	$(VENV)/bin/uv pip compile --quiet $(LOCK_ARGS) -o constraints.txt \
+		--custom-compile-command "make lock, i.e. uv pip compile $(LOCK_ARGS) -o constraints.txt"
 
 data: env ## Fetch every artifact (mirror first, then cache, then download), verified
 	$(PY) -m helpers.data fetch all
