@@ -77,9 +77,9 @@ def _read(node: ast.AST) -> set[str]:
     for child in ast.walk(node):
         if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             local |= {a.arg for a in child.args.args + child.args.kwonlyargs}
-            for statement in getattr(child, "body", []):
-                if isinstance(statement, ast.AST):
-                    local |= _bound(statement)
+            body = child.body if isinstance(child.body, list) else []  # a lambda's is one expression
+            for statement in body:
+                local |= _bound(statement)
         if isinstance(child, ast.comprehension):
             local |= {n.id for n in ast.walk(child.target) if isinstance(n, ast.Name)}
     return loads - local

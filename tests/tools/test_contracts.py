@@ -114,3 +114,14 @@ def test_names_count_only_as_identifiers_inside_backticks():
     assert named_in("use `with h.Timer() as training:`", "training")
     assert not named_in("keep the history", "history")
     assert not named_in("call `data.pipeline(...)`", "pipeline")
+
+
+def test_lambdas_and_comprehensions_in_given_code_are_understood(tmp_path):
+    nb = notebook(
+        ("md", "## Exercise 1 — runs\n\nFill `runs`."),
+        ("code", "### BEGIN SOLUTION\nruns = {'a': 1}\n### END SOLUTION"),
+        ("code", "h.check_defined('runs', exercise=1)\nbest = min(runs, key=lambda name: runs[name])"),
+        ("code", "print([name for name in runs])"),
+    )
+    assert exercises_of(nb)[0].contract == {"runs"}
+    assert problems(nb, tmp_path) == []
