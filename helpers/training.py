@@ -61,7 +61,7 @@ def choose_precision(
     ``cpu_bfloat16`` stand in for the detected device (tests pass them).
     """
     if not enabled:
-        return "float32", "this lab computes in float32"
+        return "float32", "asked for explicitly"
     forced = os.environ.get(PRECISION_ENV, "").strip()
     if forced and forced != "auto":
         if forced not in POLICIES:
