@@ -58,16 +58,19 @@ def test_the_classic_model_is_the_tutorials():
 
 def test_the_course_model_is_lab_2s_in_the_labs_precision(monkeypatch):
     monkeypatch.setenv("CNN_LABS_PRECISION", "mixed_bfloat16")
-    model = race.course_model(race.Recipe(image_size=96, epochs=4), steps_per_epoch=10)
+    recipe = race.Recipe(image_size=96, epochs=4, learning_rate=5e-4, warmup_epochs=1)
+    model = race.course_model(recipe, steps_per_epoch=10)
     assert model.count_params() == convnet_params(96)
     assert isinstance(model.layers[0], keras.layers.Rescaling)
     assert model.layers[1].compute_dtype == "bfloat16"
     assert model.layers[-1].compute_dtype == "float32"
     assert keras.config.dtype_policy().name == "float32"  # restored after building
+    assert type(model.layers[1].kernel_initializer).__name__ == "HeUniform"
     schedule = model.optimizer.get_config()["learning_rate"]
     assert schedule["class_name"] == "CosineDecay"
-    assert schedule["config"]["initial_learning_rate"] == 5e-4
-    assert schedule["config"]["decay_steps"] == 4 * 10
+    assert schedule["config"]["warmup_target"] == 5e-4  # after a warm-up of one epoch
+    assert schedule["config"]["warmup_steps"] == 10
+    assert schedule["config"]["decay_steps"] == 3 * 10
 
 
 def test_the_classic_pipeline_decodes_every_file_into_rescaled_150_px_batches(tmp_path):

@@ -1,0 +1,90 @@
+"""Accuracy bars come from measured spreads: every correct run we measured passes with margin.
+
+``solutions/spreads.json`` holds runs of each lab over several seeds and precisions
+(``python -m tools.spread``). A checkpoint bar (``TARGET_ACCURACY``…) must sit below the lowest
+measured value of the metric it checks, by at least ``MARGIN`` — and not so far below that it
+stops meaning anything. The runs must be of the lab's current recipe: change a setting and the
+spread has to be measured again.
+"""
+
+import ast
+import json
+
+import papermill
+import pytest
+
+from helpers.config import REPO
+from tools.spread import recipe
+
+SPREADS = json.loads((REPO / "solutions" / "spreads.json").read_text())
+
+#: Each lab's bars, and the recorded metric each one checks.
+BARS = {
+    "01_mnist_convnet": {"TARGET_ACCURACY": ["test_accuracy"]},
+    "02_cats_dogs_baseline": {"TARGET_ACCURACY": ["test_accuracy"]},
+    "03_data_augmentation": {"TARGET_ACCURACY": ["test_accuracy"]},
+    "04_chest_xray_lab": {
+        "TARGET_ACCURACY": ["test_accuracy"],
+        "MIN_TEST_SENSITIVITY": ["sensitivity"],
+    },
+    "05_transfer_learning": {
+        "TARGET_ACCURACY": ["feature_extraction_test_accuracy", "test_accuracy"],
+    },
+}
+
+#: A bar sits at least this far below the lowest measured run (one point of accuracy)...
+MARGIN = 0.01
+#: ...and at most this far, or it would pass a model that learned little.
+MAX_SLACK = 0.12
+#: Seeds measured in float32 (the precision of most laptops and of CI here), at least.
+MIN_SEEDS = 5
+
+
+def parameters(stem: str) -> dict:
+    """The lab's parameters cell, as values."""
+    cell = papermill.inspect_notebook(str(REPO / "solutions" / f"{stem}.ipynb"))
+    return {name: ast.literal_eval(spec["default"]) for name, spec in cell.items()}
+
+
+def current_runs(stem: str) -> list[dict]:
+    """The successful stored runs of the lab's current recipe."""
+    wanted = recipe(REPO / "solutions" / f"{stem}.ipynb", {})
+    runs = SPREADS.get(stem, {}).get("runs", [])
+    return [run for run in runs if run["ok"] and run.get("recipe") == wanted]
+
+
+@pytest.mark.parametrize("stem", sorted(BARS))
+def test_the_spread_of_the_current_recipe_is_measured(stem):
+    runs = current_runs(stem)
+    seeds = {run["seed"] for run in runs if run["precision"] == "float32"}
+    assert len(seeds) >= MIN_SEEDS, (
+        f"{stem}: {len(seeds)} float32 seeds measured for the current recipe; run "
+        f"`python -m tools.spread {stem} --seeds 1 2 3 4 5 --set TARGET_ACCURACY=0.0 …`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stem", "bar"), [(stem, bar) for stem, bars in sorted(BARS.items()) for bar in bars]
+)
+def test_every_bar_sits_below_every_measured_run_with_margin(stem, bar):
+    value = parameters(stem)[bar]
+    runs = current_runs(stem)
+    assert runs, f"{stem}: no measured run of the current recipe"
+    for metric in BARS[stem][bar]:
+        lowest = min(run["metrics"][metric] for run in runs)
+        assert value <= lowest - MARGIN, (
+            f"{stem}: {bar} = {value} but a correct run scored {metric} {lowest}: lower the bar "
+            f"to at most {lowest - MARGIN:.3f}"
+        )
+        assert value >= lowest - MAX_SLACK, (
+            f"{stem}: {bar} = {value} is more than {MAX_SLACK:.0%} below the lowest run "
+            f"({metric} {lowest}): it would pass a model that learned little"
+        )
+
+
+def test_bars_are_tested_for_every_lab_with_an_accuracy_checkpoint():
+    labs = sorted(path.stem for path in (REPO / "solutions").glob("*.ipynb"))
+    assert sorted(BARS) == labs
+    for stem in labs:
+        declared = {name for name in parameters(stem) if name.startswith(("TARGET_ACC", "MIN_"))}
+        assert declared == set(BARS[stem]), f"{stem}: bars {declared} vs tested {set(BARS[stem])}"
