@@ -77,7 +77,7 @@ def _read(node: ast.AST) -> set[str]:
     for child in ast.walk(node):
         if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             local |= {a.arg for a in child.args.args + child.args.kwonlyargs}
-            body = child.body if isinstance(child.body, list) else []  # a lambda's is one expression
+            body = child.body if isinstance(child.body, list) else []  # a lambda: an expression
             for statement in body:
                 local |= _bound(statement)
         if isinstance(child, ast.comprehension):

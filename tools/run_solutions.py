@@ -44,8 +44,8 @@ from helpers.machine import machine_info
 from tools.kernel import KERNEL_NAME, kernel_problems
 from tools.notebooks import serialise, shown, write_atomic
 
-#: Seconds one cell may run before its lab fails (the longest training cell takes a few minutes).
-DEFAULT_CELL_TIMEOUT = 900
+#: Seconds one cell may run before its lab fails (the longest takes about 12 minutes on a slow CPU).
+DEFAULT_CELL_TIMEOUT = 1800
 
 
 #: The first columns of RESULTS.md, with their headings; any other metrics follow them.

@@ -120,7 +120,7 @@ def test_lambdas_and_comprehensions_in_given_code_are_understood(tmp_path):
     nb = notebook(
         ("md", "## Exercise 1 — runs\n\nFill `runs`."),
         ("code", "### BEGIN SOLUTION\nruns = {'a': 1}\n### END SOLUTION"),
-        ("code", "h.check_defined('runs', exercise=1)\nbest = min(runs, key=lambda name: runs[name])"),
+        ("code", "h.check_defined('runs', exercise=1)\nbest = min(runs, key=lambda n: runs[n])"),
         ("code", "print([name for name in runs])"),
     )
     assert exercises_of(nb)[0].contract == {"runs"}
