@@ -7,19 +7,21 @@ checksums are in the mirror's ``SHA256SUMS``); ``notes`` says which.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from helpers.data.arrange import (  # noqa: F401 (re-exported: the layout's facts)
+    CHEST_XRAY_CLASSES,
+    CHEST_XRAY_SPLITS,
+    arrange_chest_xray_full,
+)
+from helpers.data.errors import DataError
 
 __all__ = ["ARTIFACTS", "Artifact", "DataError", "Derivation", "get_artifact"]
 
 #: The manifest that derives chest_xray_small from the full Kermany et al. set (see derive.py).
 CHEST_XRAY_SMALL_MANIFEST = Path(__file__).with_name("chest_xray_small_manifest.json")
-
-
-class DataError(Exception):
-    """A data problem the user can fix; the message names the file, the problem and the remedy."""
 
 
 @dataclass(frozen=True)
@@ -142,65 +144,6 @@ CHEST_XRAY = Artifact(
     ),
     derivation=Derivation(source="chest_xray_full", manifest=CHEST_XRAY_SMALL_MANIFEST),
 )
-
-#: The split folders of the Kermany chest X-ray layout (``val/`` only in some copies) and classes.
-CHEST_XRAY_SPLITS = ("train", "val", "test")
-CHEST_XRAY_CLASSES = ("NORMAL", "PNEUMONIA")
-
-
-def _is_chest_xray_root(folder: Path) -> bool:
-    """True when ``folder`` holds ``train/`` and ``test/``, each with NORMAL/ and PNEUMONIA/."""
-    splits = ("train", "test")
-    return all((folder / split / name).is_dir() for split in splits for name in CHEST_XRAY_CLASSES)
-
-
-def _find_chest_xray_root(folder: Path, max_depth: int = 3) -> Path | None:
-    """The shallowest folder under ``folder`` (itself included) with the chest X-ray layout."""
-    level = [folder]
-    for _ in range(max_depth + 1):
-        for candidate in level:
-            if _is_chest_xray_root(candidate):
-                return candidate
-        level = [
-            child
-            for parent in level
-            for child in sorted(parent.iterdir())
-            if child.is_dir() and not child.name.startswith((".", "__MACOSX"))
-        ]
-    return None
-
-
-def arrange_chest_xray_full(folder: Path) -> None:
-    """Give an extracted ``ChestXRay2017.zip`` the layout of chest_xray_small, in place.
-
-    Afterwards ``folder`` holds exactly ``train/`` and ``test/`` (and ``val/`` when the copy has
-    one), each with ``NORMAL/`` and ``PNEUMONIA/``, so ``load_chest_xray`` reads it unchanged.
-    Mendeley's zip wraps them in ``chest_xray/`` (``fetch`` has already unwrapped a single top
-    folder); Kaggle's copy adds ``val/`` and a nested duplicate ``chest_xray/chest_xray/``. The
-    shallowest folder with the layout wins; everything else (duplicates, stray files) is deleted.
-    """
-    root = _find_chest_xray_root(folder)
-    if root is None:
-        raise DataError(
-            f"{folder} does not look like an extracted ChestXRay2017.zip: no folder in it (up to "
-            "3 levels deep) holds train/ and test/ with NORMAL/ and PNEUMONIA/ inside. Delete "
-            "the zip from the data cache and fetch chest_xray_full again."
-        )
-    staged = {}
-    for split in CHEST_XRAY_SPLITS:
-        if (root / split).is_dir():
-            staged[split] = folder / f".arranging-{split}"
-            (root / split).rename(staged[split])
-    for entry in folder.iterdir():
-        if entry in staged.values():
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-    for split, path in staged.items():
-        path.rename(folder / split)
-
 
 CHEST_XRAY_FULL = Artifact(
     name="chest_xray_full",
