@@ -2,12 +2,17 @@
 
 For every lab in ``solutions/``:
 
-* **filled in** — the student notebook with every exercise stub replaced by its solution code
-  runs from top to bottom, and every checkpoint prints ``✅ PASS`` (none ``❌ FAIL``). This is what
-  proves that the exercises, as generated for students, can be solved by exactly the code the
-  solution contains, and that the checkpoints accept it;
-* **unfilled** — the student notebook as generated stops at the first exercise, with the stub's
-  ``NotImplementedError`` that says "Exercise 1 is not done yet".
+* **answers fit** (fast) — ``tests/answers/<lab>.py`` answers every exercise stub of the lab's
+  student notebook, and nothing else, and the filled-in cells are valid Python;
+* **filled in** (slow) — the student notebook with every stub replaced by those answers runs from
+  top to bottom, and every checkpoint prints ``✅ PASS`` (none ``❌ FAIL``). The answers were
+  written from the student notebook's instructions only, with names of their own and other valid
+  approaches than the solution's (see each file's docstring): this is what proves that a student
+  who follows the instructions gets through every checkpoint, and that no later cell relies on
+  a name only the solution defines. (Filling the stubs with the solution's own code would prove
+  much less, and the solutions already run at full settings under nbval in ``make test``);
+* **unfilled** (slow) — the student notebook as generated stops at the first exercise, with the
+  stub's ``NotImplementedError`` that says "Exercise 1 is not done yet".
 
 Runs use papermill on the course's kernel "cnn-labs", with the lab's entry of
 ``tools/smoke_parameters.json``, in a temporary folder. A failed filled-in run is kept in
@@ -26,15 +31,15 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
+from tools.answers import fill_in_answers
 from tools.kernel import KERNEL_NAME, kernel_problems
-from tools.notebooks import STUB_FIRST_LINE, fill_in, make_student, serialise, solution_regions
+from tools.notebooks import STUB_FIRST_LINE, make_student, serialise
 from tools.run_solutions import RESULTS_ENV, environment_variable, run_notebook
-
-pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 SMOKE_PARAMETERS = REPO / "tools" / "smoke_parameters.json"
+ANSWERS = REPO / "tests" / "answers"
 FAILED_RUNS = REPO / "build" / "test-artifacts" / "filled_in"
 LABS = sorted(SOLUTIONS.glob("*.ipynb"))
 
@@ -42,8 +47,8 @@ PASS = "✅ PASS"
 FAIL = "❌ FAIL"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def course_kernel() -> None:
+@pytest.fixture(scope="module")
+def usable_kernel() -> None:
     """The "cnn-labs" kernel must start this environment's Python, or every run is meaningless."""
     problems = kernel_problems()
     if problems:
@@ -82,6 +87,16 @@ def exercise_cells(student: nbformat.NotebookNode) -> list[int]:
     ]
 
 
+def stub_count(nb: nbformat.NotebookNode) -> int:
+    """How many exercise stubs the code cells of a notebook hold."""
+    return sum(
+        bool(STUB_FIRST_LINE.fullmatch(line))
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for line in cell.source.split("\n")
+    )
+
+
 def checkpoint_after(student: nbformat.NotebookNode, exercise: int) -> int:
     """The checkpoint of an exercise: the first code cell after it (README, "For students")."""
     for index in range(exercise + 1, len(student.cells)):
@@ -94,15 +109,45 @@ def lab_id(path: Path) -> str:
     return path.stem
 
 
+def answers_file(stem: str) -> Path:
+    """The independent answers of a lab; fails the test when the lab has none."""
+    path = ANSWERS / f"{stem}.py"
+    if not path.is_file():
+        pytest.fail(
+            f"write {path.relative_to(REPO)}: an answer to every exercise of {stem}, from the "
+            "student notebook only (see tools/answers.py for the format)"
+        )
+    return path
+
+
+def filled_with_answers(solution_path: Path) -> nbformat.NotebookNode:
+    """The lab's student notebook with every stub replaced by its independent answer."""
+    student = make_student(nbformat.read(solution_path, as_version=4))
+    path = answers_file(solution_path.stem)
+    return fill_in_answers(student, path.read_text(encoding="utf-8"), str(path.relative_to(REPO)))
+
+
 @pytest.mark.parametrize("solution_path", LABS, ids=lab_id)
-def test_filled_in_student_notebook_passes_every_checkpoint(solution_path: Path, tmp_path: Path):
+def test_answers_fill_every_stub_with_valid_python(solution_path: Path):
+    student = make_student(nbformat.read(solution_path, as_version=4))
+    assert exercise_cells(student), f"the student notebook of {solution_path.stem} has no stub"
+    filled = filled_with_answers(solution_path)
+    assert stub_count(filled) == 0, f"stubs left in {solution_path.stem}"
+    for index, cell in enumerate(filled.cells):
+        if cell.cell_type == "code":
+            compile(cell.source, f"{solution_path.stem}, cell {index}", "exec")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("solution_path", LABS, ids=lab_id)
+def test_student_notebook_filled_with_independent_answers_passes_every_checkpoint(
+    solution_path: Path, tmp_path: Path, usable_kernel: None
+):
     parameters = smoke_parameters(solution_path.stem)
-    solution = nbformat.read(solution_path, as_version=4)
-    student = make_student(solution)
-    exercises = len(solution_regions(solution))
-    assert exercises, f"{solution_path.name} has no exercise (no `### BEGIN SOLUTION` region)"
+    student = make_student(nbformat.read(solution_path, as_version=4))
+    exercises = stub_count(student)
     src = tmp_path / solution_path.name
-    src.write_text(serialise(fill_in(student, solution)), encoding="utf-8")
+    src.write_text(serialise(filled_with_answers(solution_path)), encoding="utf-8")
     out = tmp_path / "executed" / solution_path.name
     (FAILED_RUNS / solution_path.name).unlink(missing_ok=True)  # from an earlier failed run
 
@@ -112,9 +157,9 @@ def test_filled_in_student_notebook_passes_every_checkpoint(solution_path: Path,
         FAILED_RUNS.mkdir(parents=True, exist_ok=True)
         shutil.copy(out, FAILED_RUNS / solution_path.name)
     assert result.ok, (
-        f"the filled-in student notebook of {solution_path.stem} failed at smoke settings "
-        f"({result.seconds:.0f} s): {result.error}\n"
-        f"the executed notebook is kept in {FAILED_RUNS / solution_path.name}"
+        f"the student notebook of {solution_path.stem}, filled with {ANSWERS.name}/"
+        f"{solution_path.stem}.py, failed at smoke settings ({result.seconds:.0f} s): "
+        f"{result.error}\nthe executed notebook is kept in {FAILED_RUNS / solution_path.name}"
     )
     cells = without_injected_parameters(nbformat.read(out, as_version=4))
     printed = [stream_text(cell) if cell.cell_type == "code" else "" for cell in cells]
@@ -138,8 +183,11 @@ def test_filled_in_student_notebook_passes_every_checkpoint(solution_path: Path,
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solution_path", LABS, ids=lab_id)
-def test_unfilled_student_notebook_stops_at_exercise_1(solution_path: Path, tmp_path: Path):
+def test_unfilled_student_notebook_stops_at_exercise_1(
+    solution_path: Path, tmp_path: Path, usable_kernel: None
+):
     parameters = smoke_parameters(solution_path.stem)
     student = make_student(nbformat.read(solution_path, as_version=4))
     exercises = exercise_cells(student)

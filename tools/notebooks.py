@@ -26,7 +26,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -217,11 +217,15 @@ def stub_at(lines: list[str], number: int) -> int | None:
     return None
 
 
-def fill_in(
-    student_nb: nbformat.NotebookNode, solution_nb: nbformat.NotebookNode
-) -> nbformat.NotebookNode:
-    """The student notebook with each exercise stub replaced by its solution code."""
-    regions = solution_regions(solution_nb)
+#: What replaces a stub: called with (exercise, the cell's lines, the stub's first line index);
+#: returns the lines to put in its place, or None to leave the stub as it is.
+StubReplacement = Callable[[int, list[str], int], "list[str] | None"]
+
+
+def replace_stubs(
+    student_nb: nbformat.NotebookNode, replacement: StubReplacement
+) -> tuple[nbformat.NotebookNode, list[int]]:
+    """A copy of a student notebook with its code stubs replaced, and the exercises found."""
     filled = copy.deepcopy(student_nb)
     found = []
     for cell in filled.cells:
@@ -232,10 +236,24 @@ def fill_in(
             exercise = stub_at(lines, number)
             if exercise is not None:
                 found.append(exercise)
-                if exercise <= len(regions):
-                    lines[number : number + STUB_LENGTH] = regions[exercise - 1].lines
+                new_lines = replacement(exercise, lines, number)
+                if new_lines is not None:
+                    lines[number : number + STUB_LENGTH] = new_lines
         cell.source = "\n".join(lines)
-    if sorted(found) != list(range(1, len(regions) + 1)):
+    return filled, sorted(found)
+
+
+def fill_in(
+    student_nb: nbformat.NotebookNode, solution_nb: nbformat.NotebookNode
+) -> nbformat.NotebookNode:
+    """The student notebook with each exercise stub replaced by its solution code."""
+    regions = solution_regions(solution_nb)
+
+    def solution_code(exercise: int, lines: list[str], number: int) -> list[str] | None:
+        return list(regions[exercise - 1].lines) if exercise <= len(regions) else None
+
+    filled, found = replace_stubs(student_nb, solution_code)
+    if found != list(range(1, len(regions) + 1)):
         raise ValueError(
             f"the student notebook has stubs for exercises {sorted(found)} but the solution has "
             f"{len(regions)} exercises; regenerate the student notebooks with `make notebooks`"
