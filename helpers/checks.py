@@ -140,14 +140,16 @@ def check_model(
     rescaling: float | None = None,
     hidden_activation: str = "relu",
     layer_counts: dict[str, int] | None = None,
+    at_least: dict[str, int] | None = None,
     max_params: int | None = None,
 ) -> None:
     """Checkpoint a model against the constraints an exercise states, one PASS line each.
 
     ``rescaling``: the first layer must be ``Rescaling(rescaling)`` (e.g. 1/255).
     ``layer_counts``: e.g. ``{"Conv2D": 3, "MaxPooling2D": 2}`` (exact numbers, nested models
-    unpacked). The output must compute in float32 (``dtype="float32"``), so the loss is computed
-    at full precision under mixed precision.
+    unpacked); ``at_least``: minimum numbers, e.g. ``{"Conv2D": 3, "Dropout": 1}``. The output
+    must compute in float32 (``dtype="float32"``), so the loss is computed at full precision under
+    mixed precision.
     """
     layers = _flat_layers(model)
     check(
@@ -191,6 +193,15 @@ def check_model(
             actual == layer_counts,
             f"it has {wanted} layers",
             f"it has {', '.join(f'{n} {kind}' for kind, n in actual.items())}.",
+        )
+    if at_least:
+        kinds = [type(layer).__name__ for layer in layers]
+        short = {kind: kinds.count(kind) for kind, n in at_least.items() if kinds.count(kind) < n}
+        wanted = ", ".join(f"{n} {kind}" for kind, n in at_least.items())
+        check(
+            not short,
+            f"it has at least {wanted} layer{'s' if sum(at_least.values()) > 1 else ''}",
+            f"it has only {', '.join(f'{n} {kind}' for kind, n in short.items())}.",
         )
     if max_params is not None:
         count = model.count_params()

@@ -144,3 +144,18 @@ def test_check_model_wants_rescaling_first_and_accepts_relu_as_a_separate_layer(
     with pytest.raises(CheckpointFailed):
         check_model(without, rescaling=1 / 255, **constraints)
     assert "put keras.layers.Rescaling(0.00392157) first" in capsys.readouterr().out
+
+
+def test_check_model_counts_minimum_layers_inside_nested_models_too(capsys):
+    classifier = keras.Sequential([keras.layers.Flatten(), keras.layers.Dropout(0.5)])
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = classifier(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    constraints = dict(input_shape=(28, 28, 1), output_units=1, output_activation="sigmoid")
+    check_model(model, at_least={"Conv2D": 2, "Dropout": 1}, **constraints)
+    assert "✅ PASS — it has at least 2 Conv2D, 1 Dropout layers" in capsys.readouterr().out
+    with pytest.raises(CheckpointFailed):
+        check_model(model, at_least={"Conv2D": 3, "Dropout": 1}, **constraints)
+    assert "it has only 2 Conv2D." in capsys.readouterr().out
