@@ -34,7 +34,7 @@ from papermill.exceptions import PapermillExecutionError
 from tools.answers import fill_in_answers
 from tools.kernel import KERNEL_NAME, kernel_problems
 from tools.notebooks import STUB_FIRST_LINE, make_student, serialise
-from tools.run_solutions import RESULTS_ENV, environment_variable, run_notebook
+from tools.run_solutions import BUILD_ENV, RESULTS_ENV, environment_variable, run_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
@@ -151,7 +151,9 @@ def test_student_notebook_filled_with_independent_answers_passes_every_checkpoin
     out = tmp_path / "executed" / solution_path.name
     (FAILED_RUNS / solution_path.name).unlink(missing_ok=True)  # from an earlier failed run
 
-    result = run_notebook(src, out, parameters)
+    # A build folder of its own: the run never touches the repository's build/ (where a student's
+    # or instructor's runs live), and no lab sees another lab's test run.
+    result = run_notebook(src, out, parameters, build=tmp_path / "build")
 
     if not result.ok and out.exists():
         FAILED_RUNS.mkdir(parents=True, exist_ok=True)
@@ -206,6 +208,7 @@ def test_unfilled_student_notebook_stops_at_exercise_1(
 
     with (
         environment_variable(RESULTS_ENV, str(tmp_path / "results.json")),
+        environment_variable(BUILD_ENV, str(tmp_path / "build")),
         pytest.raises(PapermillExecutionError) as raised,
     ):
         papermill.execute_notebook(
