@@ -46,7 +46,7 @@ class Recipe:
 
     image_size: int = 64
     batch_size: int = 16
-    epochs: int = 15
+    epochs: int = 30
     learning_rate: float = 1e-3
     warmup_epochs: int = 2
     seed: int = 42
