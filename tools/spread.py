@@ -14,6 +14,11 @@ Usage::
 
     python -m tools.spread 02_cats_dogs_baseline --seeds 1 2 3 4 5 --precisions auto float32
     python -m tools.spread 02_cats_dogs_baseline --report     # the table, from what is stored
+    python -m tools.spread --from-solutions 02_cats_dogs_baseline  # add `make solutions`' run
+
+The instructor's run is a measured run too: ``--from-solutions`` stores the lab's entry in
+``solutions/results.json`` (its default ``SEED``, the precision ``CNN_LABS_PRECISION`` chooses
+here) instead of training the same seed a second time. Use it on the machine that made the run.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import statistics
 import sys
 from datetime import UTC, datetime
@@ -46,19 +52,21 @@ def parse_setting(text: str) -> tuple[str, object]:
         raise argparse.ArgumentTypeError(f"{value!r} is not a Python literal") from None
 
 
+def parameter_defaults(src: Path) -> dict:
+    """The values of the lab's parameters cell."""
+    import papermill
+
+    cell = papermill.inspect_notebook(str(src))
+    return {name: ast.literal_eval(spec["default"]) for name, spec in cell.items()}
+
+
 #: Parameters that are bars or the seed, not part of the recipe a spread measures.
 NOT_RECIPE = ("TARGET_ACCURACY", "MIN_", "SEED")
 
 
 def recipe(src: Path, settings: dict) -> dict:
     """The parameters (with the overrides) that decide what a lab trains: no bars, no seed."""
-    import papermill
-
-    defaults = {
-        name: ast.literal_eval(spec["default"])
-        for name, spec in papermill.inspect_notebook(str(src)).items()
-    }
-    merged = {**defaults, **settings}
+    merged = {**parameter_defaults(src), **settings}
     return {k: v for k, v in merged.items() if not k.startswith(NOT_RECIPE)}
 
 
@@ -130,6 +138,49 @@ def measure(
     return new
 
 
+def record_solution_run(src: Path, path: Path) -> dict:
+    """Store the lab's last ``make solutions`` run (``solutions/results.json``) as a spread run.
+
+    It replaces a stored run of the same recipe, seed, precision and CPU: the same experiment.
+    """
+    results_path = src.parent / "results.json"
+    results = json.loads(results_path.read_text())
+    entry = results["labs"].get(src.stem)
+    if entry is None:
+        raise SystemExit(f"{src.stem}: no run in {shown(results_path)}: run `make solutions` first")
+    cpu = cpu_model()
+    if results["machine"].get("processor") != cpu:
+        raise SystemExit(
+            f"{src.stem}: {shown(results_path)} was made on {results['machine'].get('processor')!r}"
+            f", not on this machine ({cpu!r}): record it on the machine that made it"
+        )
+    run = {
+        "seed": parameter_defaults(src)["SEED"],
+        "precision": effective_precision(os.environ.get(PRECISION_ENV, "auto")),
+        "settings": {},
+        "cpu": cpu,
+        "recipe": recipe(src, {}),
+        "ok": True,
+        "error": "",
+        "seconds": entry["seconds"],
+        "metrics": {k: v for k, v in entry.items() if k not in ("seconds", "finished")},
+        "finished": entry["finished"],
+        "source": "make solutions",
+    }
+
+    def same_experiment(old: dict) -> bool:
+        fields = ("seed", "precision", "cpu", "recipe")
+        return all(old.get(field) == run[field] for field in fields)
+
+    stored = load(path)
+    runs = stored.setdefault(src.stem, {}).setdefault("runs", [])
+    runs[:] = [old for old in runs if not same_experiment(old)]
+    runs.append(run)
+    stored[src.stem]["machine"] = machine_info()
+    write_atomic(path, json.dumps(stored, indent=1, sort_keys=True) + "\n")
+    return run
+
+
 def summary(runs: list[dict]) -> dict[str, dict[str, float]]:
     """min / median / max / n of every numeric metric over the successful runs."""
     values: dict[str, list[float]] = {}
@@ -189,6 +240,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="override a parameter of the lab for every run",
     )
     parser.add_argument("--report", action="store_true", help="only print what is stored")
+    parser.add_argument(
+        "--from-solutions",
+        action="store_true",
+        help="store the labs' last `make solutions` runs (solutions/results.json) as runs",
+    )
     parser.add_argument("--out", type=Path, default=SPREADS, help="default: %(default)s")
     parser.add_argument("--build", type=Path, default=REPO / "build", help="default: %(default)s")
     parser.add_argument("--solutions", type=Path, default=REPO / "solutions")
@@ -199,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     """Measure (unless --report), then print the table of every named lab."""
     args = parse_args(argv)
     sources = select_solutions(args.names, args.solutions)
-    if not args.report:
+    if args.from_solutions:
+        for src in sources:
+            run = record_solution_run(src, args.out)
+            print(f"{src.stem}: stored the solution's run (seed {run['seed']}, {run['precision']})")
+    elif not args.report:
         for src in sources:
             measure(src, args.seeds, args.precisions, dict(args.settings), args.out, args.build)
     stored = load(args.out)

@@ -1,0 +1,87 @@
+"""tools.spread: the instructor's `make solutions` run is stored as one measured run."""
+
+import json
+
+import nbformat
+import pytest
+
+from helpers.machine import cpu_model
+from tools.spread import load, main, record_solution_run
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A tiny solution with a parameters cell, and a results.json made on this machine."""
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("EPOCHS = 3\nTARGET_ACCURACY = 0.7\nSEED = 42")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("print(EPOCHS)")]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    src = solutions / "09_tiny.ipynb"
+    nbformat.write(nb, src)
+    results = {
+        "labs": {
+            "09_tiny": {
+                "test_accuracy": 0.75,
+                "peak_rss_mb": 100.0,
+                "seconds": 12.5,
+                "finished": "2026-12-03T12:00:00+00:00",
+            }
+        },
+        "machine": {"processor": cpu_model()},
+    }
+    (solutions / "results.json").write_text(json.dumps(results))
+    return src
+
+
+def test_the_solution_run_is_stored_with_its_seed_recipe_and_metrics(lab, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_LABS_PRECISION", "float32")
+    out = tmp_path / "spreads.json"
+    record_solution_run(lab, out)
+    (run,) = load(out)["09_tiny"]["runs"]
+    assert (run["seed"], run["precision"], run["cpu"]) == (42, "float32", cpu_model())
+    assert run["recipe"] == {"EPOCHS": 3}  # no bar, no seed
+    assert run["metrics"] == {"test_accuracy": 0.75, "peak_rss_mb": 100.0}
+    assert run["seconds"] == 12.5 and run["ok"]
+
+
+def test_recording_again_replaces_the_same_experiment_but_keeps_others(lab, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_LABS_PRECISION", "float32")
+    out = tmp_path / "spreads.json"
+    other = {
+        "seed": 1,
+        "precision": "float32",
+        "settings": {"TARGET_ACCURACY": 0.0},
+        "cpu": cpu_model(),
+        "recipe": {"EPOCHS": 3},
+        "ok": True,
+        "metrics": {},
+    }
+    same = dict(other, seed=42)
+    out.write_text(json.dumps({"09_tiny": {"runs": [other, same]}}))
+    main(["--from-solutions", lab.stem, "--solutions", str(lab.parent), "--out", str(out)])
+    runs = load(out)["09_tiny"]["runs"]
+    assert sorted(run["seed"] for run in runs) == [1, 42]
+    assert [run.get("source") for run in runs if run["seed"] == 42] == ["make solutions"]
+
+
+def test_a_run_made_on_another_cpu_is_refused_by_name(lab, tmp_path):
+    results_path = lab.parent / "results.json"
+    results = json.loads(results_path.read_text())
+    results["machine"]["processor"] = "Some Other CPU"
+    results_path.write_text(json.dumps(results))
+    with pytest.raises(SystemExit, match="Some Other CPU"):
+        record_solution_run(lab, tmp_path / "spreads.json")
+    assert not (tmp_path / "spreads.json").exists()
+
+
+def test_a_lab_without_a_run_says_to_run_it_first(lab, tmp_path):
+    (lab.parent / "results.json").write_text(json.dumps({"labs": {}, "machine": {}}))
+    with pytest.raises(SystemExit, match="make solutions"):
+        record_solution_run(lab, tmp_path / "spreads.json")
