@@ -76,8 +76,9 @@ def load(path: Path) -> dict:
 
 
 def run_key(run: dict) -> tuple:
-    """What makes two runs the same experiment: seed, precision, settings and CPU."""
-    return (run["seed"], run["precision"], json.dumps(run["settings"], sort_keys=True), run["cpu"])
+    """What makes two runs the same experiment: recipe, seed, precision and CPU (bars aside)."""
+    recipe_text = json.dumps(run.get("recipe"), sort_keys=True)
+    return (recipe_text, run["seed"], run["precision"], run["cpu"])
 
 
 def effective_precision(precision: str) -> str:
@@ -105,6 +106,7 @@ def measure(
     for precision in precisions:
         for seed in seeds:
             run = {"seed": seed, "precision": precision, "settings": settings, "cpu": cpu}
+            run["recipe"] = recipe(src, settings)
             if run_key(run) in done:
                 print(f"{src.stem} seed {seed} {precision}: already measured", flush=True)
                 continue
@@ -115,7 +117,6 @@ def measure(
             with environment_variable(PRECISION_ENV, precision):
                 result = run_notebook(src, out, {**settings, "SEED": seed}, build=lab_build)
             run |= {
-                "recipe": recipe(src, settings),
                 "ok": result.ok,
                 "error": result.error,
                 "seconds": round(result.seconds, 1),
@@ -168,13 +169,9 @@ def record_solution_run(src: Path, path: Path) -> dict:
         "source": "make solutions",
     }
 
-    def same_experiment(old: dict) -> bool:
-        fields = ("seed", "precision", "cpu", "recipe")
-        return all(old.get(field) == run[field] for field in fields)
-
     stored = load(path)
     runs = stored.setdefault(src.stem, {}).setdefault("runs", [])
-    runs[:] = [old for old in runs if not same_experiment(old)]
+    runs[:] = [old for old in runs if run_key(old) != run_key(run)]
     runs.append(run)
     stored[src.stem]["machine"] = machine_info()
     write_atomic(path, json.dumps(stored, indent=1, sort_keys=True) + "\n")

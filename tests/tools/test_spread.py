@@ -85,3 +85,21 @@ def test_a_lab_without_a_run_says_to_run_it_first(lab, tmp_path):
     (lab.parent / "results.json").write_text(json.dumps({"labs": {}, "machine": {}}))
     with pytest.raises(SystemExit, match="make solutions"):
         record_solution_run(lab, tmp_path / "spreads.json")
+
+
+def test_a_run_of_another_recipe_is_not_the_same_experiment(lab, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_LABS_PRECISION", "float32")
+    out = tmp_path / "spreads.json"
+    older = {
+        "seed": 42,
+        "precision": "float32",
+        "settings": {},
+        "cpu": cpu_model(),
+        "recipe": {"EPOCHS": 15},
+        "ok": True,
+        "metrics": {"test_accuracy": 0.7},
+    }
+    out.write_text(json.dumps({"09_tiny": {"runs": [older]}}))
+    record_solution_run(lab, out)
+    runs = load(out)["09_tiny"]["runs"]
+    assert sorted(run["recipe"]["EPOCHS"] for run in runs) == [3, 15]
