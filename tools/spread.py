@@ -35,7 +35,12 @@ from pathlib import Path
 from helpers.config import PRECISION_ENV, REPO
 from helpers.machine import cpu_model, machine_info
 from tools.notebooks import shown, write_atomic
-from tools.run_solutions import environment_variable, run_notebook, select_solutions
+from tools.run_solutions import (
+    DEFAULT_CELL_TIMEOUT,
+    environment_variable,
+    run_notebook,
+    select_solutions,
+)
 
 #: Where the measured spreads of every lab are kept.
 SPREADS = REPO / "solutions" / "spreads.json"
@@ -92,7 +97,13 @@ def effective_precision(precision: str) -> str:
 
 
 def measure(
-    src: Path, seeds: list[int], precisions: list[str], settings: dict, path: Path, build: Path
+    src: Path,
+    seeds: list[int],
+    precisions: list[str],
+    settings: dict,
+    path: Path,
+    build: Path,
+    cell_timeout: float | None = DEFAULT_CELL_TIMEOUT,
 ) -> list[dict]:
     """Run the lab for every seed × precision not yet stored; store each run as it finishes.
 
@@ -115,7 +126,10 @@ def measure(
             # with the same seed and precision (Lab 3 compares with Lab 2), never the instructor's.
             lab_build = build / "spread" / "build" / f"seed{seed}-{precision}"
             with environment_variable(PRECISION_ENV, precision):
-                result = run_notebook(src, out, {**settings, "SEED": seed}, build=lab_build)
+                parameters = {**settings, "SEED": seed}
+                result = run_notebook(
+                    src, out, parameters, build=lab_build, cell_timeout=cell_timeout
+                )
             run |= {
                 "ok": result.ok,
                 "error": result.error,
@@ -236,6 +250,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="override a parameter of the lab for every run",
     )
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=DEFAULT_CELL_TIMEOUT,
+        metavar="SECONDS",
+        help="most seconds one cell may run (0: no limit; default: %(default)s)",
+    )
     parser.add_argument("--report", action="store_true", help="only print what is stored")
     parser.add_argument(
         "--from-solutions",
@@ -258,7 +279,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{src.stem}: stored the solution's run (seed {run['seed']}, {run['precision']})")
     elif not args.report:
         for src in sources:
-            measure(src, args.seeds, args.precisions, dict(args.settings), args.out, args.build)
+            measure(
+                src,
+                args.seeds,
+                args.precisions,
+                dict(args.settings),
+                args.out,
+                args.build,
+                cell_timeout=args.cell_timeout or None,
+            )
     stored = load(args.out)
     for src in sources:
         runs = stored.get(src.stem, {}).get("runs", [])
