@@ -207,17 +207,26 @@ def summary(runs: list[dict]) -> dict[str, dict[str, float]]:
     }
 
 
-def report(stem: str, runs: list[dict]) -> str:
-    """A text table per settings × precision × CPU: min / median / max of each metric."""
+def report(stem: str, runs: list[dict], current: dict | None = None) -> str:
+    """A text table per recipe × precision × CPU: min / median / max of each metric.
+
+    With ``current`` (the lab's recipe today), other recipes are labelled by how they differ.
+    """
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
-        key = (json.dumps(run["settings"], sort_keys=True), run["precision"], run["cpu"])
+        key = (json.dumps(run.get("recipe"), sort_keys=True), run["precision"], run["cpu"])
         groups.setdefault(key, []).append(run)
     lines = []
-    for (settings, precision, cpu), group in groups.items():
+    for (recipe_text, precision, cpu), group in groups.items():
         seeds = sorted(run["seed"] for run in group)
         failed = [run["seed"] for run in group if not run["ok"]]
-        lines.append(f"{stem} · {precision} · {cpu} · settings {settings} · seeds {seeds}")
+        differs = {
+            name: value
+            for name, value in (json.loads(recipe_text) or {}).items()
+            if current is not None and current.get(name) != value
+        }
+        which = "today's recipe" if not differs else f"an older recipe ({differs})"
+        lines.append(f"{stem} · {which} · {precision} · {cpu} · seeds {seeds}")
         if failed:
             lines.append(f"  failed runs (seeds): {failed}")
         for key, s in summary(group).items():
@@ -291,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     stored = load(args.out)
     for src in sources:
         runs = stored.get(src.stem, {}).get("runs", [])
-        print(report(src.stem, runs) if runs else f"{src.stem}: nothing in {shown(args.out)}")
+        table = report(src.stem, runs, recipe(src, {})) if runs else None
+        print(table or f"{src.stem}: nothing in {shown(args.out)}")
     return 0
 
 
