@@ -408,6 +408,12 @@ def screenshot(page, name: str, record_property) -> Path:
 # --------------------------------------------------------------------------- the test
 
 
+def run_exercise_and_checkpoint(page, lab: Lab) -> None:
+    """Shift+Enter from the exercise cell through its checkpoint (and any text cell between)."""
+    for _ in range(lab.checkpoint - lab.exercise + 1):
+        page.keyboard.press("Shift+Enter")
+
+
 @pytest.mark.usefixtures("chromium")  # first: no server is started when there is no browser
 def test_student_runs_lab_1_up_to_its_first_checkpoint(
     lab: Lab, jupyterlab: Server, page, record_property
@@ -466,8 +472,7 @@ def test_student_runs_lab_1_up_to_its_first_checkpoint(
         # the stub is inside a function the student writes, when the checkpoint calls it.
         before = last_count(page, lab)
         cell(page, lab.exercise).locator(".jp-InputPrompt").click()
-        page.keyboard.press("Shift+Enter")  # runs the exercise, selects the checkpoint
-        page.keyboard.press("Shift+Enter")  # runs the checkpoint
+        run_exercise_and_checkpoint(page, lab)
         state = wait_for_runs(
             page,
             [lab.exercise, lab.checkpoint],
@@ -491,8 +496,7 @@ def test_student_runs_lab_1_up_to_its_first_checkpoint(
         page.keyboard.insert_text(lab.solution_source)
         typed = page.evaluate(EDITOR_TEXT_JS, lab.exercise)
         assert typed == lab.solution_source, f"the editor holds\n{typed}\ninstead of the solution"
-        page.keyboard.press("Shift+Enter")  # runs the exercise, selects the checkpoint
-        page.keyboard.press("Shift+Enter")  # runs the checkpoint
+        run_exercise_and_checkpoint(page, lab)
         state = wait_for_runs(
             page, [lab.exercise, lab.checkpoint], before, limit(RUN_ONE_CELL), "the solution"
         )
