@@ -86,6 +86,17 @@ def run_key(run: dict) -> tuple:
     return (recipe_text, run["seed"], run["precision"], run["cpu"])
 
 
+def store_run(path: Path, stem: str, run: dict) -> dict:
+    """Store ``run`` in place of any run of the same experiment; write the file atomically."""
+    stored = load(path)
+    runs = stored.setdefault(stem, {}).setdefault("runs", [])
+    runs[:] = [old for old in runs if run_key(old) != run_key(run)]
+    runs.append(run)
+    stored[stem]["machine"] = machine_info()
+    write_atomic(path, json.dumps(stored, indent=1, sort_keys=True) + "\n")
+    return run
+
+
 def effective_precision(precision: str) -> str:
     """The policy a lab computes in on this machine when CNN_LABS_PRECISION is ``precision``."""
     if precision != "auto":
@@ -137,12 +148,7 @@ def measure(
                 "metrics": result.metrics,
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             }
-            stored = load(path)
-            runs = stored.setdefault(src.stem, {}).setdefault("runs", [])
-            runs[:] = [old for old in runs if run_key(old) != run_key(run)]  # a failed earlier try
-            runs.append(run)
-            stored[src.stem]["machine"] = machine_info()
-            write_atomic(path, json.dumps(stored, indent=1, sort_keys=True) + "\n")
+            store_run(path, src.stem, run)  # replaces a failed earlier try
             status = "ok" if result.ok else f"FAILED: {result.error}"
             metrics = " · ".join(
                 f"{k} {v:.4g}" for k, v in sorted(result.metrics.items()) if isinstance(v, float)
@@ -183,13 +189,7 @@ def record_solution_run(src: Path, path: Path) -> dict:
         "source": "make solutions",
     }
 
-    stored = load(path)
-    runs = stored.setdefault(src.stem, {}).setdefault("runs", [])
-    runs[:] = [old for old in runs if run_key(old) != run_key(run)]
-    runs.append(run)
-    stored[src.stem]["machine"] = machine_info()
-    write_atomic(path, json.dumps(stored, indent=1, sort_keys=True) + "\n")
-    return run
+    return store_run(path, src.stem, run)
 
 
 def summary(runs: list[dict]) -> dict[str, dict[str, float]]:

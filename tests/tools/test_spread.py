@@ -40,6 +40,20 @@ def lab(tmp_path):
     return src
 
 
+def stored_run(**changes) -> dict:
+    """A run already in spreads.json (seed 1, float32, this CPU, the lab's recipe) with changes."""
+    run = {
+        "seed": 1,
+        "precision": "float32",
+        "settings": {"TARGET_ACCURACY": 0.0},
+        "cpu": cpu_model(),
+        "recipe": {"EPOCHS": 3},
+        "ok": True,
+        "metrics": {},
+    }
+    return run | changes
+
+
 def test_the_solution_run_is_stored_with_its_seed_recipe_and_metrics(lab, tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_LABS_PRECISION", "float32")
     out = tmp_path / "spreads.json"
@@ -54,16 +68,8 @@ def test_the_solution_run_is_stored_with_its_seed_recipe_and_metrics(lab, tmp_pa
 def test_recording_again_replaces_the_same_experiment_but_keeps_others(lab, tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_LABS_PRECISION", "float32")
     out = tmp_path / "spreads.json"
-    other = {
-        "seed": 1,
-        "precision": "float32",
-        "settings": {"TARGET_ACCURACY": 0.0},
-        "cpu": cpu_model(),
-        "recipe": {"EPOCHS": 3},
-        "ok": True,
-        "metrics": {},
-    }
-    same = dict(other, seed=42)
+    other = stored_run()
+    same = stored_run(seed=42)
     out.write_text(json.dumps({"09_tiny": {"runs": [other, same]}}))
     main(["--from-solutions", lab.stem, "--solutions", str(lab.parent), "--out", str(out)])
     runs = load(out)["09_tiny"]["runs"]
@@ -90,15 +96,7 @@ def test_a_lab_without_a_run_says_to_run_it_first(lab, tmp_path):
 def test_a_run_of_another_recipe_is_not_the_same_experiment(lab, tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_LABS_PRECISION", "float32")
     out = tmp_path / "spreads.json"
-    older = {
-        "seed": 42,
-        "precision": "float32",
-        "settings": {},
-        "cpu": cpu_model(),
-        "recipe": {"EPOCHS": 15},
-        "ok": True,
-        "metrics": {"test_accuracy": 0.7},
-    }
+    older = stored_run(seed=42, settings={}, recipe={"EPOCHS": 15}, metrics={"test_accuracy": 0.7})
     out.write_text(json.dumps({"09_tiny": {"runs": [older]}}))
     record_solution_run(lab, out)
     runs = load(out)["09_tiny"]["runs"]
