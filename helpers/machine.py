@@ -15,12 +15,14 @@ from pathlib import Path
 
 __all__ = [
     "cpu_flags",
+    "cpu_kind",
     "cpu_has_fast_bfloat16",
     "cpu_model",
     "cpuinfo_fields",
     "machine_info",
     "package_version",
     "peak_memory_mb",
+    "speed_flags",
     "usable_cpus",
 ]
 
@@ -28,6 +30,18 @@ CPUINFO = Path("/proc/cpuinfo")
 
 #: CPU flags that mean native bfloat16 arithmetic (Intel AMX, AVX-512 BF16).
 BFLOAT16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+
+#: The CPU flags that decide how fast the labs train and which precision they choose, in the
+#: order of the kinds they name (``cpu_kind`` reads the last one present).
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+#: What each of those flags makes of a CPU, for people: the course's three kinds of machine.
+CPU_KINDS = {
+    "amx_bf16": "AMX (fast bfloat16)",
+    "avx512_bf16": "AVX-512 BF16",
+    "avx512f": "AVX-512, no bfloat16",
+    "avx2": "AVX2 only (float32)",
+}
 
 
 def cpuinfo_fields(cpuinfo: Path | str = CPUINFO) -> dict[str, str]:
@@ -60,6 +74,22 @@ def cpu_flags(cpuinfo: Path | str = CPUINFO) -> frozenset[str]:
 def cpu_has_fast_bfloat16(cpuinfo: Path | str = CPUINFO) -> bool:
     """True when the CPU computes in bfloat16 natively (Intel AMX or AVX-512 BF16; Linux only)."""
     return bool(BFLOAT16_FLAGS & cpu_flags(cpuinfo))
+
+
+def speed_flags(cpuinfo: Path | str = CPUINFO) -> list[str]:
+    """Which of ``SPEED_FLAGS`` the CPU has (``["avx2", "avx512f", …]``); [] where unknown."""
+    flags = cpu_flags(cpuinfo)
+    return [flag for flag in SPEED_FLAGS if flag in flags]
+
+
+def cpu_kind(cpuinfo: Path | str = CPUINFO) -> str:
+    """The kind of CPU for the course's purposes: "AMX (fast bfloat16)", "AVX2 only (float32)"…
+
+    Two CPUs of one maker can be of different kinds (AMD EPYCs with and without AVX-512 BF16), so
+    results are grouped by this, not by the processor's name. "unknown" without /proc/cpuinfo.
+    """
+    present = speed_flags(cpuinfo)
+    return CPU_KINDS[present[-1]] if present else "unknown"
 
 
 def usable_cpus() -> int:
@@ -95,6 +125,8 @@ def machine_info() -> dict:
     return {
         "platform": platform.platform(),
         "processor": cpu_model(),
+        "cpu_kind": cpu_kind(),
+        "cpu_flags": speed_flags(),
         "cpu_count": os.cpu_count(),
         "usable_cpus": usable_cpus(),
         "python": platform.python_version(),

@@ -38,6 +38,37 @@ def test_cpu_bfloat16_is_read_from_the_cpu_flags(tmp_path):
     assert not machine.cpu_has_fast_bfloat16(tmp_path / "no-such-file")  # macOS, Windows
 
 
+def test_the_three_kinds_of_machine_are_told_apart_by_their_flags_not_their_names(tmp_path):
+    kinds = {
+        "intel-amx": (
+            "model name : Intel(R) Xeon(R)\nflags : fpu avx2 avx512f avx512_bf16 amx_bf16\n",
+            ["avx2", "avx512f", "avx512_bf16", "amx_bf16"],
+            "AMX (fast bfloat16)",
+        ),
+        "epyc-bf16": (
+            "model name : AMD EPYC\nflags : fpu avx2 avx512f avx512_bf16\n",
+            ["avx2", "avx512f", "avx512_bf16"],
+            "AVX-512 BF16",
+        ),
+        "epyc-avx2": (
+            "model name : AMD EPYC\nflags : fpu sse4_2 avx2 fma\n",
+            ["avx2"],
+            "AVX2 only (float32)",
+        ),
+    }
+    for name, (text, flags, kind) in kinds.items():
+        (tmp_path / name).write_text(text)
+        assert machine.speed_flags(tmp_path / name) == flags, name
+        assert machine.cpu_kind(tmp_path / name) == kind, name
+    assert machine.cpu_kind(tmp_path / "no-such-file") == "unknown"  # macOS, Windows
+
+
+def test_machine_info_records_the_flags_that_decide_speed_and_precision():
+    info = machine.machine_info()
+    assert info["cpu_flags"] == machine.speed_flags()
+    assert info["cpu_kind"] == machine.cpu_kind()
+
+
 def test_without_cpuinfo_the_model_comes_from_the_platform(tmp_path):
     model = machine.cpu_model(tmp_path / "no-such-file")
     assert model and machine.cpu_flags(tmp_path / "no-such-file") == frozenset()
@@ -54,6 +85,9 @@ def test_peak_memory_is_a_plausible_number_of_mebibytes():
 
 
 def test_peak_memory_works_without_the_unix_only_resource_module(monkeypatch):
+    import psutil  # loaded first: its Linux part needs resource, its Windows part does not
+
+    assert psutil.Process  # the module the Windows branch uses is loaded
     real_import = builtins.__import__
 
     def no_resource(name, *args, **kwargs):
