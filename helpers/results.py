@@ -11,7 +11,16 @@ from pathlib import Path
 from helpers.config import RESULTS_ENV, build_dir
 from helpers.machine import peak_memory_mb
 
-__all__ = ["RESULTS_ENV", "load_results", "record_results", "results_file"]
+__all__ = ["RESULTS_ENV", "load_results", "note_policy", "record_results", "results_file"]
+
+#: The compute policies this process has set (``use_mixed_precision``), in the order first set.
+_policies: list[str] = []
+
+
+def note_policy(policy: str) -> None:
+    """Remember that this run computed in ``policy``; ``record_results`` records them all."""
+    if policy not in _policies:
+        _policies.append(policy)
 
 
 def results_file(lab: str) -> Path:
@@ -29,7 +38,7 @@ def _plain(value):
 def record_results(
     lab: str, *, settings: dict | None = None, history: dict | None = None, **metrics: float
 ) -> dict:
-    """Record a lab run's headline metrics (plus peak memory); return them.
+    """Record a lab run's headline metrics (plus peak memory and compute policies); return them.
 
     They are kept in ``results_file(lab)`` with the run's ``settings`` and training ``history``
     (``history.history`` of ``model.fit``), so that later labs can compare with *your* run; during
@@ -37,6 +46,7 @@ def record_results(
     """
     metrics = {key: _plain(value) for key, value in metrics.items()}
     metrics["peak_rss_mb"] = round(peak_memory_mb(), 1)
+    metrics["compute_policies"] = list(_policies) or ["float32"]  # Keras' default policy
     record = {
         "lab": lab,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -9,6 +9,7 @@ import keras
 
 from helpers.config import PRECISION_ENV
 from helpers.machine import cpu_has_fast_bfloat16
+from helpers.results import note_policy
 
 __all__ = [
     "PRECISION_ENV",
@@ -93,6 +94,7 @@ def use_mixed_precision(enabled: bool = True, verbose: bool = True) -> str:
     """
     policy, reason = choose_precision(enabled)
     keras.mixed_precision.set_global_policy(policy)
+    note_policy(policy)  # recorded with the lab's results
     if verbose:
         print(f"computing in {policy}: {reason}")
     return policy

@@ -61,3 +61,29 @@ def test_outside_make_solutions_only_the_run_record_is_written(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     record_results("01_x", test_accuracy=0.5)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
+
+
+def test_a_run_records_every_policy_it_computed_in(monkeypatch):
+    from helpers import results
+
+    monkeypatch.setattr(results, "_policies", [])
+    assert record_results("05_x", test_accuracy=0.5)["compute_policies"] == ["float32"]
+    for policy in ("mixed_bfloat16", "float32", "mixed_bfloat16"):
+        results.note_policy(policy)
+    assert record_results("05_x", test_accuracy=0.5)["compute_policies"] == [
+        "mixed_bfloat16",
+        "float32",
+    ]
+
+
+def test_use_mixed_precision_notes_the_policy_it_sets(monkeypatch):
+    from helpers import results, training
+
+    monkeypatch.setattr(results, "_policies", [])
+    monkeypatch.setenv("CNN_LABS_PRECISION", "mixed_bfloat16")
+    try:
+        assert training.use_mixed_precision(verbose=False) == "mixed_bfloat16"
+        training.use_mixed_precision(False, verbose=False)
+    finally:
+        training.keras.mixed_precision.set_global_policy("float32")
+    assert results._policies == ["mixed_bfloat16", "float32"]

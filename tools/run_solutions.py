@@ -40,7 +40,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
 from helpers.config import BUILD_ENV, REPO, RESULTS_ENV
-from helpers.machine import machine_info
+from helpers.machine import cpu_kind, machine_info, speed_flags
+from tools.checked_outputs import log_lines
 from tools.kernel import KERNEL_NAME, kernel_problems
 from tools.notebooks import serialise, shown, write_atomic
 
@@ -53,10 +54,12 @@ COLUMNS = {
     "test_accuracy": "Test accuracy (%)",
     "seconds": "Seconds",
     "peak_rss_mb": "Peak memory (MB)",
+    "compute_policies": "Computed in",
+    "cpu_kind": "CPU kind",
 }
 
 #: Bookkeeping in results.json that is not a metric.
-NOT_METRICS = {"finished"}
+NOT_METRICS = {"finished", "cpu_flags"}
 
 
 @dataclass(frozen=True)
@@ -211,12 +214,18 @@ def strip_run_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def update_results(results_path: Path, stem: str, metrics: dict, seconds: float) -> dict:
-    """Record one lab's run in results.json (other labs' entries kept); return the new content."""
+    """Record one lab's run in results.json (other labs' entries kept); return the new content.
+
+    Each lab's entry names the kind of CPU it ran on and the flags that decide it, since labs
+    re-run one at a time may come from different machines; ``machine`` is the latest run's.
+    """
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     results.setdefault("labs", {})[stem] = {
         **metrics,
         "seconds": round(seconds, 1),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu_kind": cpu_kind(),
+        "cpu_flags": speed_flags(),
     }
     results["machine"] = machine_info()
     write_atomic(results_path, json.dumps(results, indent=2, sort_keys=True) + "\n")
@@ -227,6 +236,8 @@ def format_value(key: str, value) -> str:
     """One table cell: accuracy in percent, seconds and memory to one decimal."""
     if value is None:
         return "–"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
     if key == "test_accuracy":
         return f"{100 * value:.2f}"
     if key in ("seconds", "peak_rss_mb"):
@@ -253,6 +264,12 @@ def render_results_table(results: dict) -> str:
     total = sum(lab.get("seconds", 0) for lab in labs.values())
     total_cells = [f"**{total:.1f}**" if key == "seconds" else "" for key in COLUMNS] + [""]
     rows.append("| **Total** | " + " | ".join(total_cells) + " |")
+    kinds = sorted({lab["cpu_kind"] for lab in labs.values() if "cpu_kind" in lab})
+    if len(kinds) > 1:
+        rows.append(
+            f"\nThese runs come from {len(kinds)} kinds of CPU ({'; '.join(kinds)}): "
+            "their seconds are not comparable."
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -264,7 +281,9 @@ def render_results_markdown(results: dict) -> str:
         "Written by `make solutions` (`tools/run_solutions.py`) from `results.json`; "
         "do not edit by hand.\n\n"
         + render_results_table(results)
-        + f"\nMachine: {machine.get('processor')}, {machine.get('cpu_count')} CPUs, "
+        + f"\nMachine of the latest run: {machine.get('processor')} "
+        f"({machine.get('cpu_kind', 'unknown')}: {' '.join(machine.get('cpu_flags', []))}), "
+        f"{machine.get('cpu_count')} CPUs, "
         f"{machine.get('platform')}; Python {machine.get('python')}, "
         f"TensorFlow {machine.get('tensorflow')}, Keras {machine.get('keras')}.\n"
     )
@@ -273,12 +292,19 @@ def render_results_markdown(results: dict) -> str:
 def run_full(src: Path, build: Path, **run_options) -> RunResult:
     """Run a solution at full settings; keep it and its metrics only if the run succeeded.
 
+    A run whose checked outputs hold a log line (``tools.checked_outputs``) counts as failed.
+
     ``run_options`` go to ``run_notebook`` (``cell_timeout``, ``echo``).
     """
     out = build / "runs" / src.name
     failed = build / "failed" / src.name
     failed.unlink(missing_ok=True)
     result = run_notebook(src, out, **run_options)
+    if result.ok:
+        logged = log_lines(nbformat.read(out, as_version=4))
+        if logged:  # stored, it would fail nbval on another kind of CPU
+            error = f"a checked output holds {len(logged)} log line(s), first {logged[0]}"
+            result = RunResult(False, result.seconds, error, result.metrics)
     if not result.ok:
         if out.exists():
             failed.parent.mkdir(parents=True, exist_ok=True)

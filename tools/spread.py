@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from helpers.config import PRECISION_ENV, REPO
-from helpers.machine import cpu_model, machine_info
+from helpers.machine import cpu_kind, cpu_model, machine_info, speed_flags
 from tools.notebooks import shown, write_atomic
 from tools.run_solutions import (
     DEFAULT_CELL_TIMEOUT,
@@ -80,10 +80,20 @@ def load(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def where(run: dict) -> str:
+    """The kind of CPU a run was measured on (by its speed flags; older runs: the CPU's name)."""
+    return run.get("cpu_kind") or run["cpu"]
+
+
+def this_machine() -> dict:
+    """How a run names the machine it ran on: the CPU's name, kind and speed flags."""
+    return {"cpu": cpu_model(), "cpu_kind": cpu_kind(), "cpu_flags": speed_flags()}
+
+
 def run_key(run: dict) -> tuple:
-    """What makes two runs the same experiment: recipe, seed, precision and CPU (bars aside)."""
+    """What makes two runs the same experiment: recipe, seed, precision, CPU kind (bars aside)."""
     recipe_text = json.dumps(run.get("recipe"), sort_keys=True)
-    return (recipe_text, run["seed"], run["precision"], run["cpu"])
+    return (recipe_text, run["seed"], run["precision"], where(run))
 
 
 def store_run(path: Path, stem: str, run: dict) -> dict:
@@ -121,13 +131,13 @@ def measure(
     ``auto`` is stored as the policy it means here (e.g. float32 on a CPU without bfloat16), so
     that the same experiment is never run twice under two names.
     """
-    cpu = cpu_model()
+    machine = this_machine()
     precisions = list(dict.fromkeys(effective_precision(p) for p in precisions))
     done = {run_key(run) for run in load(path).get(src.stem, {}).get("runs", []) if run["ok"]}
     new = []
     for precision in precisions:
         for seed in seeds:
-            run = {"seed": seed, "precision": precision, "settings": settings, "cpu": cpu}
+            run = {"seed": seed, "precision": precision, "settings": settings, **machine}
             run["recipe"] = recipe(src, settings)
             if run_key(run) in done:
                 print(f"{src.stem} seed {seed} {precision}: already measured", flush=True)
@@ -169,22 +179,28 @@ def record_solution_run(src: Path, path: Path) -> dict:
     entry = results["labs"].get(src.stem)
     if entry is None:
         raise SystemExit(f"{src.stem}: no run in {shown(results_path)}: run `make solutions` first")
-    cpu = cpu_model()
-    if results["machine"].get("processor") != cpu:
+    machine = this_machine()
+    # Older results name only the processor; newer ones the kind of CPU each lab ran on.
+    made_on = entry.get("cpu_kind") or results["machine"].get("processor")
+    if made_on not in (machine["cpu_kind"], machine["cpu"]):
         raise SystemExit(
-            f"{src.stem}: {shown(results_path)} was made on {results['machine'].get('processor')!r}"
-            f", not on this machine ({cpu!r}): record it on the machine that made it"
+            f"{src.stem}: {shown(results_path)} was made on {made_on!r}, not on this kind of "
+            f"machine ({machine['cpu_kind']!r}): record it on the machine that made it"
         )
     run = {
         "seed": parameter_defaults(src)["SEED"],
         "precision": effective_precision(os.environ.get(PRECISION_ENV, "auto")),
         "settings": {},
-        "cpu": cpu,
+        **machine,
         "recipe": recipe(src, {}),
         "ok": True,
         "error": "",
         "seconds": entry["seconds"],
-        "metrics": {k: v for k, v in entry.items() if k not in ("seconds", "finished")},
+        "metrics": {
+            k: v
+            for k, v in entry.items()
+            if k not in ("seconds", "finished", "cpu_kind", "cpu_flags")
+        },
         "finished": entry["finished"],
         "source": "make solutions",
     }
@@ -208,13 +224,13 @@ def summary(runs: list[dict]) -> dict[str, dict[str, float]]:
 
 
 def report(stem: str, runs: list[dict], current: dict | None = None) -> str:
-    """A text table per recipe × precision × CPU: min / median / max of each metric.
+    """A text table per recipe × precision × CPU kind: min / median / max of each metric.
 
     With ``current`` (the lab's recipe today), other recipes are labelled by how they differ.
     """
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
-        key = (json.dumps(run.get("recipe"), sort_keys=True), run["precision"], run["cpu"])
+        key = (json.dumps(run.get("recipe"), sort_keys=True), run["precision"], where(run))
         groups.setdefault(key, []).append(run)
     lines = []
     for (recipe_text, precision, cpu), group in groups.items():

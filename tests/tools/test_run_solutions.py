@@ -77,8 +77,9 @@ def test_a_full_run_replaces_the_solution_and_records_its_results(repo, course_k
     assert results["labs"]["00_other"] == {"seconds": 2.0}
     assert results["machine"]["cpu_count"] >= 1
     markdown = (solutions / "RESULTS.md").read_text()
-    assert f"| 01_good | 99.12 | {good['seconds']:.1f} | 321.5 | epochs 3 |" in markdown
-    assert f"| **Total** |  | **{good['seconds'] + 2.0:.1f}** |  |  |" in markdown
+    row = f"| 01_good | 99.12 | {good['seconds']:.1f} | 321.5 | – | {good['cpu_kind']} | epochs 3 |"
+    assert row in markdown
+    assert f"| **Total** |  | **{good['seconds'] + 2.0:.1f}** |  |  |  |  |" in markdown
     assert not (repo / "build" / "runs" / "01_good.ipynb").exists()
 
 
@@ -98,8 +99,25 @@ def test_a_failed_run_leaves_the_solution_untouched_and_the_others_run(repo, cou
     assert str(failed) in out
     assert "1 failed: 03_bad" in err
     plain = json.loads((solutions / "results.json").read_text())["labs"]
-    assert list(plain) == ["02_plain"] and set(plain["02_plain"]) == {"seconds", "finished"}
+    assert list(plain) == ["02_plain"]
+    assert set(plain["02_plain"]) == {"seconds", "finished", "cpu_kind", "cpu_flags"}
     assert printed(solutions / "02_plain.ipynb", 1) == "training for 3 epochs in solutions\n"
+
+
+@pytest.mark.slow
+def test_a_run_with_a_log_line_in_a_checked_output_is_not_stored(repo, course_kernel, capsys):
+    solutions = repo / "solutions"
+    warning = "WARNING:tensorflow:5 out of the last 24 calls to <function f> triggered retracing"
+    checked = f"# NBVAL_CHECK_OUTPUT\nprint({warning!r})\nprint('✅ PASS — fine')"
+    nbformat.write(lab(PRINT_CELL, checked), solutions / "04_noisy.ipynb")
+    original = (solutions / "04_noisy.ipynb").read_bytes()
+
+    assert cli(repo, "04_noisy") == 1
+
+    assert (solutions / "04_noisy.ipynb").read_bytes() == original
+    out, _ = capsys.readouterr()
+    assert "04_noisy: FAILED: a checked output holds 1 log line(s), first cell 2: WARNING" in out
+    assert (repo / "build" / "failed" / "04_noisy.ipynb").exists()
 
 
 @pytest.mark.slow
@@ -193,6 +211,9 @@ def test_results_table_has_a_row_per_lab_its_other_metrics_and_a_total():
                 "test_accuracy": 0.9,
                 "seconds": 10.0,
                 "peak_rss_mb": 1000.04,
+                "compute_policies": ["mixed_bfloat16", "float32"],
+                "cpu_kind": "AMX (fast bfloat16)",
+                "cpu_flags": ["avx2", "amx_bf16"],
                 "top5": 0.99,
                 "auc": 0.97712,
             },
@@ -200,9 +221,27 @@ def test_results_table_has_a_row_per_lab_its_other_metrics_and_a_total():
         }
     }
     assert render_results_table(results).splitlines() == [
-        "| Lab | Test accuracy (%) | Seconds | Peak memory (MB) | Other metrics |",
-        "|---|--:|--:|--:|---|",
-        "| 01_a | – | 2.5 | – | – |",
-        "| 02_b | 90.00 | 10.0 | 1000.0 | auc 0.9771 · top5 0.99 |",
-        "| **Total** |  | **12.5** |  |  |",
+        "| Lab | Test accuracy (%) | Seconds | Peak memory (MB) | Computed in | CPU kind "
+        "| Other metrics |",
+        "|---|--:|--:|--:|--:|--:|---|",
+        "| 01_a | – | 2.5 | – | – | – | – |",
+        "| 02_b | 90.00 | 10.0 | 1000.0 | mixed_bfloat16, float32 | AMX (fast bfloat16) "
+        "| auc 0.9771 · top5 0.99 |",
+        "| **Total** |  | **12.5** |  |  |  |  |",
     ]
+
+
+def test_results_of_labs_run_on_different_kinds_of_cpu_say_their_seconds_differ():
+    labs = {"01_a": {"seconds": 1.0, "cpu_kind": "AVX2 only (float32)"}}
+    assert "not comparable" not in render_results_table({"labs": labs})
+    labs["02_b"] = {"seconds": 1.0, "cpu_kind": "AMX (fast bfloat16)"}
+    assert "2 kinds of CPU" in render_results_table({"labs": labs})
+
+
+def test_each_lab_in_results_json_names_its_cpu_kind_and_flags(tmp_path):
+    from helpers.machine import cpu_kind, speed_flags
+
+    results = update_results(tmp_path / "results.json", "01_a", {"test_accuracy": 0.75}, 3.0)
+    lab = results["labs"]["01_a"]
+    assert (lab["cpu_kind"], lab["cpu_flags"]) == (cpu_kind(), speed_flags())
+    assert results["machine"]["cpu_flags"] == speed_flags()

@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from helpers.machine import cpu_model
+from helpers.machine import cpu_kind, cpu_model, speed_flags
 from tools.spread import load, main, record_solution_run
 
 
@@ -32,6 +32,8 @@ def lab(tmp_path):
                 "peak_rss_mb": 100.0,
                 "seconds": 12.5,
                 "finished": "2026-12-03T12:00:00+00:00",
+                "cpu_kind": cpu_kind(),
+                "cpu_flags": speed_flags(),
             }
         },
         "machine": {"processor": cpu_model()},
@@ -47,6 +49,7 @@ def stored_run(**changes) -> dict:
         "precision": "float32",
         "settings": {"TARGET_ACCURACY": 0.0},
         "cpu": cpu_model(),
+        "cpu_kind": cpu_kind(),
         "recipe": {"EPOCHS": 3},
         "ok": True,
         "metrics": {},
@@ -60,6 +63,7 @@ def test_the_solution_run_is_stored_with_its_seed_recipe_and_metrics(lab, tmp_pa
     record_solution_run(lab, out)
     (run,) = load(out)["09_tiny"]["runs"]
     assert (run["seed"], run["precision"], run["cpu"]) == (42, "float32", cpu_model())
+    assert (run["cpu_kind"], run["cpu_flags"]) == (cpu_kind(), speed_flags())
     assert run["recipe"] == {"EPOCHS": 3}  # no bar, no seed
     assert run["metrics"] == {"test_accuracy": 0.75, "peak_rss_mb": 100.0}
     assert run["seconds"] == 12.5 and run["ok"]
@@ -77,14 +81,35 @@ def test_recording_again_replaces_the_same_experiment_but_keeps_others(lab, tmp_
     assert [run.get("source") for run in runs if run["seed"] == 42] == ["make solutions"]
 
 
-def test_a_run_made_on_another_cpu_is_refused_by_name(lab, tmp_path):
+def test_a_run_made_on_another_kind_of_cpu_is_refused_by_name(lab, tmp_path):
     results_path = lab.parent / "results.json"
     results = json.loads(results_path.read_text())
+    results["labs"]["09_tiny"]["cpu_kind"] = "Some Other Kind"
+    results_path.write_text(json.dumps(results))
+    with pytest.raises(SystemExit, match="Some Other Kind"):
+        record_solution_run(lab, tmp_path / "spreads.json")
+    assert not (tmp_path / "spreads.json").exists()
+
+
+def test_an_older_result_without_a_kind_is_checked_by_the_processor_name(lab, tmp_path):
+    results_path = lab.parent / "results.json"
+    results = json.loads(results_path.read_text())
+    del results["labs"]["09_tiny"]["cpu_kind"]
+    record_solution_run(lab, tmp_path / "spreads.json")  # same processor: accepted
     results["machine"]["processor"] = "Some Other CPU"
     results_path.write_text(json.dumps(results))
     with pytest.raises(SystemExit, match="Some Other CPU"):
-        record_solution_run(lab, tmp_path / "spreads.json")
-    assert not (tmp_path / "spreads.json").exists()
+        record_solution_run(lab, tmp_path / "spreads2.json")
+
+
+def test_runs_on_two_kinds_of_cpu_with_one_name_are_two_experiments(lab, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_LABS_PRECISION", "float32")
+    out = tmp_path / "spreads.json"
+    elsewhere = stored_run(seed=42, settings={}, cpu_kind="Some Other Kind")
+    out.write_text(json.dumps({"09_tiny": {"runs": [elsewhere]}}))
+    record_solution_run(lab, out)
+    runs = load(out)["09_tiny"]["runs"]
+    assert sorted(run["cpu_kind"] for run in runs) == sorted(["Some Other Kind", cpu_kind()])
 
 
 def test_a_lab_without_a_run_says_to_run_it_first(lab, tmp_path):
