@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from helpers.config import REPO
+from tools.checked_outputs import log_lines
 
 SOLUTIONS = sorted((REPO / "solutions").glob("*.ipynb"))
 STUDENT = REPO / "notebooks"
@@ -118,4 +119,14 @@ def test_exercise_headings_match_the_numbers_of_the_student_stubs(solution):
     assert headings == sorted(set(headings)) and set(headings) <= set(stubs), (
         f"{solution.name}: the exercise headings {headings} do not match the stubs {stubs} "
         "a student's error message names"
+    )
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_no_checked_output_holds_a_log_line(solution):
+    """Log lines depend on the CPU's code path: nbval on another kind of machine would fail."""
+    found = log_lines(read(solution))
+    assert not found, (
+        f"{solution.name}: checked outputs hold log lines, which differ from one CPU to the next "
+        f"(keep them out of the notebook, see helpers.quiet_tensorflow): {found}"
     )
