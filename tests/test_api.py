@@ -77,6 +77,41 @@ def test_a_helper_that_needs_tensorflow_imports_it_quietly_on_first_use():
     assert not [line for line in START_UP_LINES if line in run.stderr], run.stderr
 
 
+#: A real retracing warning: one tf.function called with six input shapes traces six times.
+RETRACE = (
+    "import tensorflow as tf\n"
+    "f = tf.function(lambda x: x + 1)\n"
+    "for n in range(1, 7):\n"
+    "    f(tf.zeros([n]))\n"
+)
+
+
+def test_without_helpers_tensorflow_prints_its_retracing_warning():
+    run = python(RETRACE, tf_log_level="2")
+    assert "triggered tf.function retracing" in run.stdout + run.stderr
+
+
+def test_tensorflow_warnings_go_to_the_build_log_and_errors_still_show(tmp_path):
+    code = (
+        "import helpers\n"
+        + RETRACE
+        + "tf.get_logger().error('an error TensorFlow reports')\nprint('done')\n"
+    )
+    env_build = {"CNN_LABS_BUILD": str(tmp_path)}
+    os.environ.update(env_build)
+    try:
+        run = python(code, tf_log_level="2")
+    finally:
+        del os.environ["CNN_LABS_BUILD"]
+    assert run.returncode == 0, run.stderr
+    printed = run.stdout + run.stderr
+    assert "retracing" not in printed
+    assert "an error TensorFlow reports" in printed  # errors are not hidden
+    logged = (tmp_path / "logs" / "tensorflow.log").read_text()
+    assert "WARNING" in logged and "triggered tf.function retracing" in logged
+    assert "an error TensorFlow reports" not in logged
+
+
 @pytest.mark.slow
 def test_a_notebook_that_imports_helpers_then_keras_gets_no_start_up_lines(course_kernel):
     from nbclient import NotebookClient
