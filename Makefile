@@ -27,7 +27,15 @@ LINTED := helpers tests tools solutions notebooks bench
 # The universal lock: one resolution valid on every platform, from the oldest supported Python up.
 LOCK_ARGS := pyproject.toml --extra dev --universal --python-version 3.11.5
 
-.PHONY: help env lock data notebooks solutions smoke lint unit notebooks-check nbval slow test lab bench clean
+.PHONY: help env lock data notebooks solutions smoke lint unit notebooks-check nbval slow \
+	cross-precision test lab bench clean
+
+#: The stored solutions nbval re-runs (`make nbval NOTEBOOKS=solutions/01_mnist_convnet.ipynb`).
+NOTEBOOKS ?= $(sort $(wildcard solutions/*.ipynb))
+#: Where `make test` writes the seconds of each stage (tools/stage.sh).
+export CNN_LABS_STAGES ?= $(CURDIR)/build/stages.tsv
+STAGE := tools/stage.sh
+REPORT_AND_FAIL := { $(STAGE) --report; exit 1; }
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -75,12 +83,26 @@ notebooks-check: env ## Student notebooks up to date with the solutions, and lea
 nbval: data ## Re-run the stored solutions and compare the checked outputs (nbval)
 	$(PY) -m tools.kernel check
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT) solutions/*.ipynb
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT) $(NOTEBOOKS)
 
 slow: data ## Slow tests: real training, filled-in student notebooks, the browser test
 	$(PY) -m pytest -q -m "slow or browser" tests
 
-test: lint unit notebooks-check slow nbval ## The full test suite (what CI runs)
+cross-precision: data ## Every lab at smoke settings in float32 and in bfloat16: same checked outputs?
+	$(PY) -m tools.cross_precision --cell-timeout $(CELL_TIMEOUT)
+
+test: ## The full test suite (what CI runs), timed stage by stage
+	@rm -f $(CNN_LABS_STAGES)
+	@$(STAGE) environment $(MAKE) --no-print-directory env data || $(REPORT_AND_FAIL)
+	@$(STAGE) lint $(MAKE) --no-print-directory lint || $(REPORT_AND_FAIL)
+	@$(STAGE) unit $(MAKE) --no-print-directory unit || $(REPORT_AND_FAIL)
+	@$(STAGE) notebooks-check $(MAKE) --no-print-directory notebooks-check || $(REPORT_AND_FAIL)
+	@$(STAGE) slow $(MAKE) --no-print-directory slow || $(REPORT_AND_FAIL)
+	@$(STAGE) cross-precision $(MAKE) --no-print-directory cross-precision || $(REPORT_AND_FAIL)
+	@status=0; for notebook in $(NOTEBOOKS); do \
+		$(STAGE) "nbval $$(basename $$notebook .ipynb)" \
+			$(MAKE) --no-print-directory nbval NOTEBOOKS=$$notebook || status=1; \
+	done; $(STAGE) --report; exit $$status
 
 lab: notebooks ## Open the student notebooks in JupyterLab on the course's kernel
 	$(PY) -m tools.kernel check
