@@ -58,6 +58,9 @@ COLUMNS = {
     "cpu_kind": "CPU kind",
 }
 
+#: Columns of words, aligned left (the others are numbers).
+TEXT_COLUMNS = {"compute_policies", "cpu_kind"}
+
 #: Bookkeeping in results.json that is not a metric.
 NOT_METRICS = {"finished", "cpu_flags"}
 
@@ -256,7 +259,7 @@ def render_results_table(results: dict) -> str:
     labs = results.get("labs", {})
     rows = [
         "| Lab | " + " | ".join(COLUMNS.values()) + " | Other metrics |",
-        "|---|" + "--:|" * len(COLUMNS) + "---|",
+        "|---|" + "".join("---|" if key in TEXT_COLUMNS else "--:|" for key in COLUMNS) + "---|",
     ]
     for stem, lab in sorted(labs.items()):
         cells = [format_value(key, lab.get(key)) for key in COLUMNS] + [other_metrics(lab)]

@@ -223,7 +223,7 @@ def test_results_table_has_a_row_per_lab_its_other_metrics_and_a_total():
     assert render_results_table(results).splitlines() == [
         "| Lab | Test accuracy (%) | Seconds | Peak memory (MB) | Computed in | CPU kind "
         "| Other metrics |",
-        "|---|--:|--:|--:|--:|--:|---|",
+        "|---|--:|--:|--:|---|---|---|",
         "| 01_a | – | 2.5 | – | – | – | – |",
         "| 02_b | 90.00 | 10.0 | 1000.0 | mixed_bfloat16, float32 | AMX (fast bfloat16) "
         "| auc 0.9771 · top5 0.99 |",
