@@ -6,8 +6,9 @@ Two sources, two treatments:
   file descriptor 2 while it loads, before its own log settings apply; a Jupyter kernel forwards
   them into the notebook. ``import helpers`` calls ``install()``: from then on the first
   ``import tensorflow`` — by ``h.set_seed``, by ``import keras``, by anything — runs with
-  descriptor 2 pointed at the null device. Errors still surface as Python exceptions; after
-  loading, ``TF_CPP_MIN_LOG_LEVEL=2`` (set by ``import helpers``) keeps C++ errors visible.
+  descriptor 2 passed through a filter that drops those notices and lets every other line
+  through, a fatal error included, even when TensorFlow aborts the process. After loading,
+  ``TF_CPP_MIN_LOG_LEVEL=2`` (set by ``import helpers``) keeps C++ errors visible.
 * **Python log records.** TensorFlow logs warnings such as "triggered tf.function retracing" to
   the Python logger ``tensorflow``. Whether they fire depends on the machine (a CPU with fast
   bfloat16 runs extra comparisons, so more functions are traced), so a notebook that printed them
@@ -21,6 +22,8 @@ import contextlib
 import importlib.abc
 import logging
 import os
+import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -28,28 +31,66 @@ from pathlib import Path
 
 from helpers.config import build_dir
 
-__all__ = ["LOGGER", "install", "log_file", "stderr_silenced"]
+__all__ = ["LOGGER", "START_UP_NOISE", "install", "log_file", "stderr_filtered"]
 
 #: The Python logger TensorFlow writes its warnings to.
 LOGGER = "tensorflow"
 
 
+#: What TensorFlow writes to descriptor 2 while it loads that no learner needs: absl/glog info
+#: and warning lines (``I0000 00:00:…``, ``W0000 …``), absl's notice about them, and the notice
+#: that the binary could use more CPU instructions. Anything else — a fatal error above all —
+#: gets through.
+START_UP_NOISE = re.compile(
+    r"^[IW]\d{4} \d\d:\d\d:\d\d|absl::InitializeLog|^To enable the following instructions"
+)
+
+#: The filter process: copies its input to its output, less the start-up noise.
+_FILTER = (
+    "import re, sys\n"
+    "noise = re.compile(sys.argv[1])\n"
+    "for line in sys.stdin.buffer:\n"
+    "    if not noise.search(line.decode('utf-8', 'replace')):\n"
+    "        sys.stdout.buffer.write(line)\n"
+    "        sys.stdout.buffer.flush()\n"
+)
+
+
 @contextlib.contextmanager
-def stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at the null device for a block (C++ writes included)."""
+def stderr_filtered() -> Iterator[None]:
+    """Pass file descriptor 2 (C++ writes included) through a filter process for a block.
+
+    TensorFlow's start-up noise (``START_UP_NOISE``) is dropped; every other line reaches the
+    real stderr. The filter is a separate process so that a message written just before the
+    process dies (TensorFlow aborts on a CPU without the instructions it was built for) is
+    still passed on: the filter reads to the end of the pipe and exits.
+    """
     sys.stderr.flush()
     saved = os.dup(2)
+    read_end, write_end = os.pipe()
     try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
+        command = [sys.executable, "-I", "-S", "-c", _FILTER, START_UP_NOISE.pattern]
+        child = subprocess.Popen(command, stdin=read_end, stdout=saved, stderr=saved)
+    except OSError:  # no interpreter to start (an embedded Python): leave stderr as it is
+        for fd in (read_end, write_end, saved):
+            os.close(fd)
+        yield
+        return
+    os.close(read_end)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    try:
+        yield
     finally:
-        os.dup2(saved, 2)
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # closes the pipe's last write end here: the filter sees its end
         os.close(saved)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=30)
 
 
 class _QuietLoader(importlib.abc.Loader):
-    """Runs the real loader of the ``tensorflow`` package with stderr silenced."""
+    """Runs the real loader of the ``tensorflow`` package with stderr filtered."""
 
     def __init__(self, loader: importlib.abc.Loader):
         self.loader = loader
@@ -59,7 +100,7 @@ class _QuietLoader(importlib.abc.Loader):
 
     def exec_module(self, module) -> None:
         module.__spec__.loader = module.__loader__ = self.loader  # leave no trace of the wrapper
-        with stderr_silenced():
+        with stderr_filtered():
             self.loader.exec_module(module)
 
 

@@ -77,6 +77,39 @@ def test_a_helper_that_needs_tensorflow_imports_it_quietly_on_first_use():
     assert not [line for line in START_UP_LINES if line in run.stderr], run.stderr
 
 
+#: What TensorFlow prints when it aborts on a CPU without the instructions it was built for.
+FATAL = (
+    "F0000 00:00:1796514936.1 cpu_feature_guard.cc:110] The TensorFlow library was compiled to "
+    "use AVX instructions, but these aren't available on your machine."
+)
+
+
+def test_a_fatal_message_while_tensorflow_loads_still_reaches_stderr(tmp_path):
+    """An imitation TensorFlow writes the real start-up notices, then a fatal line, and aborts."""
+    fake = tmp_path / "tensorflow"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "import os\n"
+        "os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are "
+        "written to STDERR\\n')\n"
+        "os.write(2, b'I0000 00:00:17965.0 port.cc:153] oneDNN custom operations are on.\\n')\n"
+        f"os.write(2, {FATAL!r}.encode() + b'\\n')\n"
+        "os.abort()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"}
+    run = subprocess.run(
+        [sys.executable, "-c", "import helpers\nimport tensorflow"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode != 0  # the process died, as TensorFlow's abort makes it
+    assert FATAL in run.stderr
+    assert "oneDNN" not in run.stderr and "absl::InitializeLog" not in run.stderr
+
+
 #: A real retracing warning: one tf.function called with six input shapes traces six times.
 RETRACE = (
     "import tensorflow as tf\n"
