@@ -154,10 +154,24 @@ def normalised(source: str) -> list[str]:
     return lines
 
 
+def given_share(given: list[str], candidate: list[str]) -> float:
+    """The share of a cell's given lines (not blank) that a candidate cell still has, in order."""
+    given = [line for line in given if line.strip()]
+    if not given:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, given, candidate, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / len(given)
+
+
 def match_cells(
     pristine: nbformat.NotebookNode, submission: nbformat.NotebookNode
 ) -> dict[int, int]:
-    """Pristine cell index -> submission cell index: by cell id, else by the most similar text."""
+    """Pristine cell index -> submission cell index.
+
+    By cell id (Jupyter keeps them); else by the share of the cell's given lines the submitted cell
+    has; else, for a cell with no given line (a bare stub), the one unmatched code cell between
+    the submitted cells of its matched neighbours.
+    """
     by_id = {cell.get("id"): i for i, cell in enumerate(submission.cells) if cell.get("id")}
     matched: dict[int, int] = {}
     for index, cell in enumerate(pristine.cells):
@@ -168,17 +182,33 @@ def match_cells(
     for index, cell in enumerate(pristine.cells):
         if index in matched or cell.cell_type != "code":
             continue
-        given = [line for line in normalised(cell.source) if "your code here" not in line]
-        best, best_ratio = None, 0.6
+        lines = normalised(cell.source)
+        inside = {n for _, start, end in stub_spans(lines) for n in range(start, end)}
+        given = [line for n, line in enumerate(lines) if n not in inside]
+        best, best_score = None, (0.6, 0.0)
         for other, candidate in enumerate(submission.cells):
             if other in used or candidate.cell_type != "code":
                 continue
-            ratio = difflib.SequenceMatcher(None, given, normalised(candidate.source)).ratio()
-            if ratio > best_ratio:
-                best, best_ratio = other, ratio
+            text = normalised(candidate.source)
+            score = (given_share(given, text), difflib.SequenceMatcher(None, lines, text).ratio())
+            if score > best_score:
+                best, best_score = other, score
         if best is not None:
             matched[index] = best
             used.add(best)
+    for index, cell in enumerate(pristine.cells):
+        if index in matched or cell.cell_type != "code":
+            continue
+        low = max((matched[i] for i in matched if i < index), default=-1)
+        high = min((matched[i] for i in matched if i > index), default=len(submission.cells))
+        between = [
+            other
+            for other in range(low + 1, high)
+            if other not in used and submission.cells[other].cell_type == "code"
+        ]
+        if len(between) == 1:
+            matched[index] = between[0]
+            used.add(between[0])
     return matched
 
 
