@@ -212,29 +212,54 @@ def match_cells(
     return matched
 
 
+def anchors_of(
+    pristine_lines: list[str], submitted_lines: list[str], inside: set[int], reverse: bool
+) -> dict[int, int]:
+    """Given line -> the submitted line it matches (outside the stubs).
+
+    ``reverse`` matches from the end, so that a given line after a stub that the answer repeats
+    (``return model``) is anchored to its last occurrence, not to the answer's.
+    """
+    a, b = pristine_lines, submitted_lines
+    if reverse:
+        a, b = a[::-1], b[::-1]
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    anchors = {}
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            n, m = block.a + k, block.b + k
+            if reverse:
+                n, m = len(a) - 1 - n, len(b) - 1 - m
+            if n not in inside:
+                anchors[n] = m
+    return anchors
+
+
 def answers_in_cell(
     pristine_lines: list[str], submitted_lines: list[str]
 ) -> tuple[dict[int, list[str]], bool]:
     """The answer to each stub of an exercise cell, and whether its given lines were edited.
 
     The given lines (outside the stubs) that the submission still has are anchors; the answer to
-    a stub is everything the submission has between the anchors around it.
+    a stub is everything the submission has between the anchors around it. Lines before the last
+    stub are matched from the top, lines after it from the bottom.
     """
     spans = stub_spans(pristine_lines)
     inside = {n for _, start, end in spans for n in range(start, end)}
-    matcher = difflib.SequenceMatcher(None, pristine_lines, submitted_lines, autojunk=False)
-    anchors: dict[int, int] = {}
-    for block in matcher.get_matching_blocks():
-        for k in range(block.size):
-            if block.a + k not in inside:
-                anchors[block.a + k] = block.b + k
+    last_end = spans[-1][2]
+    forward = anchors_of(pristine_lines, submitted_lines, inside, reverse=False)
+    backward = anchors_of(pristine_lines, submitted_lines, inside, reverse=True)
+    anchors = {
+        n: m
+        for n in range(len(pristine_lines))
+        if n not in inside and (m := (backward if n >= last_end else forward).get(n)) is not None
+    }
     answers: dict[int, list[str]] = {}
     taken: set[int] = set(anchors.values())
     for exercise, start, end in spans:
-        before = [anchors[n] for n in anchors if n < start]
-        after = [anchors[n] for n in anchors if n >= end]
-        low = max(before, default=-1) + 1
-        high = min(after, default=len(submitted_lines))
+        low = max((anchors[n] for n in anchors if n < start), default=-1) + 1
+        high = min((anchors[n] for n in anchors if n >= end), default=len(submitted_lines))
+        high = max(high, low)
         answers[exercise] = submitted_lines[low:high]
         taken.update(range(low, high))
     given = [n for n in range(len(pristine_lines)) if n not in inside]

@@ -138,6 +138,14 @@ def test_edits_to_given_and_checkpoint_cells_are_reported_and_undone():
     assert "keras.layers.Flatten()," in graded.cells[exercise_cell(original, 2)].source
 
 
+def test_an_answer_that_repeats_the_given_line_after_the_stub_is_no_edit():
+    original = pristine()
+    answer = ["    model.compile(optimizer='rmsprop', loss='mse')", "    return model"]
+    found = grade.extract(original, with_answer(answered(), 3, answer))
+    assert found.edits == {}
+    assert found.answers[3] == answer
+
+
 def test_a_stub_left_as_it_is_stays_a_stub():
     found = grade.extract(pristine(), with_answer(answered(), 2, None))
     graded = grade.graded_notebook(pristine(), found.answers)
@@ -326,7 +334,10 @@ def test_a_class_is_graded_into_a_gradebook(tmp_path: Path, course_kernel, capsy
         status_, piece = EXPECTED[row["student"]][int(row["checkpoint"]) - 1]
         assert row["status"] == status_, row
         assert piece in row["detail"], row
-    assert "FAIL" in next(r["detail"] for r in rows if r["student"] == "frank_forged")
+    forged = next(r for r in rows if r["student"] == "frank_forged" and r["checkpoint"] == "2")
+    assert forged["detail"].startswith("❌ FAIL — "), forged  # the original checkpoint's FAIL
+    syntax = next(r for r in rows if r["student"] == "dave_syntax" and r["checkpoint"] == "3")
+    assert "edited" not in syntax["detail"], syntax  # `return model` in the answer is no edit
     assert "grace_missing/notes.txt: not a lab of the course" in out
     assert "carol_stub" in out and "1/4 pass" in out
     page = (submissions / "gradebook.html").read_text(encoding="utf-8")
