@@ -73,6 +73,17 @@ NO_NETWORK = {
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
 } | {"no_proxy": "", "NO_PROXY": ""}
 OUTPUT_FILES = ("gradebook.csv", "gradebook.html")
+#: Where a run's temporary files and the caches of its kernel go, under its build folder's tmp/.
+HOME_FOLDERS = {
+    "TMPDIR": ".",
+    "MPLCONFIGDIR": "matplotlib",
+    "IPYTHONDIR": "ipython",
+    "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
+    "KERAS_HOME": "keras",
+}
+#: A worker (papermill, which holds every output of the notebook) larger than this is stopped:
+#: a student's endless printing fills its memory long before the executed notebook is saved.
+MAX_WORKER_BYTES = 1_500_000_000
 
 
 class GradingError(RuntimeError):
@@ -389,7 +400,8 @@ def run_isolated(
     """Run a notebook in a worker process in ``build``; kill all of it at the time-out."""
     if build.exists():
         shutil.rmtree(build)
-    (build / "tmp").mkdir(parents=True)
+    for folder in HOME_FOLDERS.values():
+        (build / "tmp" / folder).mkdir(parents=True, exist_ok=True)
     src, out, result = build / "graded.ipynb", build / "executed.ipynb", build / "run.json"
     src.write_text(serialise(notebook), encoding="utf-8")
     token = uuid.uuid4().hex
@@ -397,8 +409,8 @@ def run_isolated(
         **os.environ,
         **NO_NETWORK,
         TOKEN_ENV: token,
-        "TMPDIR": str(build / "tmp"),
-        "MPLCONFIGDIR": str(build / "tmp"),
+        # Everything a run writes goes to its build folder, its home folders included.
+        **{name: str(build / "tmp" / folder) for name, folder in HOME_FOLDERS.items()},
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     command = [sys.executable, "-m", "tools.grade", "--worker", str(src), str(out), str(result)]
@@ -418,7 +430,7 @@ def run_isolated(
         while worker.poll() is None:
             if time.perf_counter() - start > timeout:
                 stopped = "timeout"
-            elif out.exists() and out.stat().st_size > MAX_OUTPUT_BYTES:
+            elif too_much_output(worker.pid, out):
                 stopped = "output"
             if stopped:
                 break
@@ -438,6 +450,17 @@ def run_isolated(
     except Exception as error:
         run.unreadable = f"the executed notebook could not be read ({type(error).__name__})"
     return run
+
+
+def too_much_output(pid: int, out: Path) -> bool:
+    """Has a run printed too much: an executed notebook or a worker beyond its limit?"""
+    import psutil
+
+    try:
+        memory = psutil.Process(pid).memory_info().rss
+    except psutil.Error:
+        memory = 0
+    return memory > MAX_WORKER_BYTES or (out.exists() and out.stat().st_size > MAX_OUTPUT_BYTES)
 
 
 def worker(src: str, out: str, result: str, parameters: str) -> int:
