@@ -502,7 +502,21 @@ def raised(cell: nbformat.NotebookNode) -> tuple[str, str] | None:
 
 
 def status_of(cell: nbformat.NotebookNode) -> str:
-    return cell.get("metadata", {}).get("papermill", {}).get("status", "pending")
+    """papermill's status of a cell; "pending" when it never started (whatever papermill says:
+    after a dead kernel it marks every cell completed)."""
+    record = cell.get("metadata", {}).get("papermill", {})
+    return record.get("status", "pending") if record.get("start_time") else "pending"
+
+
+def stop_reason(label: str, run: Run) -> tuple[str, str]:
+    """(status, detail) of the cell that was running when a run stopped without an exception."""
+    if run.stopped == "timeout":
+        return "timeout", f"{label} was still running at the time-out"
+    if run.stopped == "output":
+        return "error", f"{label} printed too much (stopped)"
+    if "kernel died" in run.error:
+        return "error", f"{label}: the kernel died (a crash, an exit or out of memory)"
+    return "error", one_line(f"{label}: {run.error or 'the run ended'}")
 
 
 def one_line(text: str, width: int = 300) -> str:
@@ -537,7 +551,17 @@ def grade_run(pristine: nbformat.NotebookNode, run: Run) -> dict[int, tuple[str,
         }
     grades: dict[int, tuple[str, str]] = {}
     outputs: dict[int, str] = {}
-    stopped_at: str | None = None  # why the run stopped, once it has
+    started = [
+        i for i, c in enumerate(cells) if c.cell_type == "code" and status_of(c) != "pending"
+    ]
+    culprit = None  # the cell running when a run stopped, or died, without an exception
+    if (run.stopped or run.error) and not any(raised(cells[i]) for i in started):
+        culprit = (
+            started[-1]
+            if started
+            else next((i for i, c in enumerate(cells) if c.cell_type == "code"), None)
+        )
+    stopped_at: str | None = None  # where the run stopped, once it has
     for index, cell in enumerate(cells):
         number = owning_checkpoint(pristine, index)
         if number is None or number in grades or cell.cell_type != "code":
@@ -545,7 +569,7 @@ def grade_run(pristine: nbformat.NotebookNode, run: Run) -> dict[int, tuple[str,
         if stopped_at:
             grades[number] = ("not-run", f"the run stopped before it ({stopped_at})")
             continue
-        state, error = status_of(cell), raised(cell)
+        error = raised(cell)
         text = printed(cell)
         if checkpoint_of(cell) == number:
             outputs[number] = outputs.get(number, "") + text
@@ -555,21 +579,13 @@ def grade_run(pristine: nbformat.NotebookNode, run: Run) -> dict[int, tuple[str,
                 grades[number] = ("fail", fail_text(outputs[number]))
             else:
                 grades[number] = ("error", one_line(f"{label} raised {error[0]}: {error[1]}"))
-            stopped_at = f"Checkpoint {number}"
-        elif state == "running" or (state == "pending" and (run.stopped or run.error)):
-            if run.stopped == "timeout":
-                grades[number] = ("timeout", f"{label} was still running at the time-out")
-            elif run.stopped == "output":
-                grades[number] = (
-                    "error",
-                    f"{label} printed more than {MAX_OUTPUT_BYTES // 10**6} MB",
-                )
-            else:
-                grades[number] = ("error", one_line(f"{label}: {run.error or 'the run ended'}"))
-            stopped_at = f"Checkpoint {number}"
-        elif state == "pending":
+        elif index == culprit:
+            grades[number] = stop_reason(label, run)
+        elif status_of(cell) == "pending":
             grades[number] = ("not-run", "the run ended before it")
-            stopped_at = f"Checkpoint {number}"
+        else:
+            continue
+        stopped_at = f"Checkpoint {number}"
     for index, cell in enumerate(cells):  # every checkpoint that ran to its end
         number = checkpoint_of(cell)
         if number is None or number in grades:
@@ -657,6 +673,26 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
 
 
+def grade_notebook(
+    path: Path, lab: Lab, build: Path, timeout: float, ran: list[float]
+) -> dict[int, tuple[str, str]]:
+    """Checkpoint -> (status, detail) of one submitted notebook; its run's seconds go to ran."""
+    try:
+        submission = read_submission(path)
+    except ValueError as error:
+        return {n: ("error", str(error)) for n in lab.checkpoints}
+    found = extract(lab.pristine, submission)
+    notebook = graded_notebook(lab.pristine, found.answers)
+    run = run_isolated(notebook, build / lab.stem, lab.parameters, timeout)
+    ran.append(run.seconds)
+    grades = grade_run(lab.pristine, run)
+    for number, texts in found.edits.items():
+        key = number if number in grades else lab.checkpoints[0]
+        status, detail = grades[key]
+        grades[key] = (status, "; ".join(filter(None, [detail, *texts])))
+    return grades
+
+
 def grade_class(
     submissions: Path,
     labs: list[Lab],
@@ -668,35 +704,32 @@ def grade_class(
     students, notes = students_in(submissions, labs)
     rows: list[Row] = []
     jobs = [(s, lab) for s in students for lab in labs]
+    handed_in = [(s, lab) for s, lab in jobs if (submissions / s / f"{lab.stem}.ipynb").is_file()]
+    to_run = len(handed_in)
     ran: list[float] = []
     start = time.perf_counter()
     width = max((len(s) for s in students), default=7)
-    for count, (student, lab) in enumerate(jobs, 1):
-        path = submissions / student / f"{lab.stem}.ipynb"
+    for student, lab in jobs:
+        if (student, lab) not in handed_in:
+            rows += [
+                Row(student, lab.stem, n, "missing", f"no {lab.stem}.ipynb in {student}/")
+                for n in lab.checkpoints
+            ]
+            continue
         began = time.perf_counter()
-        if not path.is_file():
-            grades = {n: ("missing", f"no {path.name} in {student}/") for n in lab.checkpoints}
-        else:
-            try:
-                submission = read_submission(path)
-            except ValueError as error:
-                grades = {n: ("error", str(error)) for n in lab.checkpoints}
-            else:
-                found = extract(lab.pristine, submission)
-                notebook = graded_notebook(lab.pristine, found.answers)
-                run = run_isolated(notebook, build / student / lab.stem, lab.parameters, timeout)
-                ran.append(run.seconds)
-                grades = grade_run(lab.pristine, run)
-                for number, texts in found.edits.items():
-                    key = number if number in grades else lab.checkpoints[0]
-                    status, detail = grades[key]
-                    grades[key] = (status, "; ".join(filter(None, [detail, *texts])))
-        for number in lab.checkpoints:
-            rows.append(Row(student, lab.stem, number, *grades[number]))
+        try:
+            grades = grade_notebook(
+                submissions / student / f"{lab.stem}.ipynb", lab, build / student, timeout, ran
+            )
+        except Exception as error:  # a notebook nobody foresaw costs that notebook only
+            detail = one_line(f"grading failed: {type(error).__name__}: {error}")
+            grades = {n: ("error", detail) for n in lab.checkpoints}
+        rows += [Row(student, lab.stem, n, *grades[n]) for n in lab.checkpoints]
+        to_run -= 1
         passes = sum(status == "pass" for status, _ in grades.values())
         seconds = time.perf_counter() - began
-        left = (len(jobs) - count) * (sum(ran) / len(ran) if ran else 0)
-        tail = f"  (about {format_seconds(left)} left)" if count < len(jobs) and ran else ""
+        left = to_run * (sum(ran) / len(ran) if ran else 0)
+        tail = f"  (about {format_seconds(left)} left)" if to_run and ran else ""
         score = f"{passes}/{len(grades)} pass"
         print(
             f"{student:<{width}}  {lab.stem:<22} {score}  {seconds:6.1f} s{tail}",
@@ -704,7 +737,8 @@ def grade_class(
             flush=True,
         )
     print(
-        f"graded {len(jobs)} notebooks in {format_seconds(time.perf_counter() - start)}",
+        f"graded {len(handed_in)} notebooks of {len(students)} students "
+        f"in {format_seconds(time.perf_counter() - start)}",
         file=stream,
     )
     return rows, notes
@@ -840,7 +874,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows, notes = grade_class(args.submissions.resolve(), labs, args.build.resolve(), args.timeout)
     for note in notes:
-        print(f"ignored: {note}")
+        print(f"note: {note}")
     write_csv(rows, args.submissions / "gradebook.csv")
     (args.submissions / "gradebook.html").write_text(
         render_html(rows, labs, notes), encoding="utf-8"

@@ -70,7 +70,7 @@ WRONG_MODEL = [
 
 
 def build_class(root: Path) -> Path:
-    """A class on Lab 1: one student per case of the issue, named in the order they are graded."""
+    """A class on Lab 1: one student per case of the issue (and a crash), in grading order."""
     good = answered()
     forged = with_answer(good, 2, WRONG_MODEL)
     forged.cells[checkpoint_cell(forged, 2)].source = FORGED_CHECKPOINT
@@ -80,6 +80,7 @@ def build_class(root: Path) -> Path:
         "carol_stub": with_answer(good, 2, None),
         "dave_syntax": with_answer(good, 3, ["    model.compile(optimizer=(", "    return model"]),
         "frank_forged": forged,
+        "heidi_crash": with_answer(good, 1, ["    import os", "    os._exit(1)"]),
     }
     for student, nb in notebooks.items():
         (root / student).mkdir(parents=True)
@@ -176,7 +177,11 @@ def executed(nb: nbformat.NotebookNode, outcomes: dict[int, tuple]) -> nbformat.
     nb = copy.deepcopy(nb)
     for index, cell in enumerate(nb.cells):
         state = outcomes.get(index, ("pending",))
-        cell.metadata["papermill"] = {"status": state[0], "exception": state[0] == "failed"}
+        cell.metadata["papermill"] = {
+            "status": state[0],
+            "exception": state[0] == "failed",
+            "start_time": None if state[0] == "pending" else "2026-12-06T00:00:00",
+        }
         if cell.cell_type != "code":
             continue
         cell.outputs = []
@@ -218,6 +223,20 @@ def test_an_error_before_a_checkpoint_is_its_error_and_a_timeout_its_timeout():
     outcomes[ex2] = ("running",)
     grades = grade.grade_run(nb, grade.Run(9.0, "timeout", executed=executed(nb, outcomes)))
     assert grades[2] == ("timeout", f"cell {ex2} (Exercise 2) was still running at the time-out")
+
+
+def test_a_dead_kernel_is_the_error_of_the_last_cell_that_started():
+    nb = pristine()
+    c1 = checkpoint_cell(nb, 1)
+    outcomes = code_cells_up_to(nb, c1)
+    outcomes[c1] = ("completed", "")  # papermill marks the cell (and all others) completed
+    run = grade.Run(5.0, error="the kernel died in cell 13: digit = … (out of memory?)")
+    grades = grade.grade_run(nb, grade.Run(**{**run.__dict__, "executed": executed(nb, outcomes)}))
+    assert grades[1] == (
+        "error",
+        f"cell {c1} (Checkpoint 1): the kernel died (a crash, an exit or out of memory)",
+    )
+    assert [grades[n][0] for n in (2, 3, 4)] == ["not-run"] * 3
 
 
 def test_a_continued_checkpoint_belongs_to_its_checkpoint():
@@ -313,6 +332,12 @@ EXPECTED = {
         ("not-run", ""),
         ("not-run", ""),
     ],
+    "heidi_crash": [
+        ("error", "(Checkpoint 1): the kernel died"),
+        ("not-run", ""),
+        ("not-run", ""),
+        ("not-run", ""),
+    ],
     "grace_missing": [("missing", f"no {LAB1}.ipynb in grace_missing/")] * 4,
 }
 
@@ -339,7 +364,7 @@ def test_a_class_is_graded_into_a_gradebook(tmp_path: Path, course_kernel, capsy
     syntax = next(r for r in rows if r["student"] == "dave_syntax" and r["checkpoint"] == "3")
     assert "edited" not in syntax["detail"], syntax  # `return model` in the answer is no edit
     assert "grace_missing/notes.txt: not a lab of the course" in out
-    assert "carol_stub" in out and "1/4 pass" in out
+    assert "carol_stub" in out and "1/4 pass" in out and "grace_missing  " not in out
     page = (submissions / "gradebook.html").read_text(encoding="utf-8")
     assert page.count('<td class="pass"') == 4 + 1 + 2 + 1 + 1
     assert json.dumps(sorted(p.name for p in submissions.iterdir())) == json.dumps(
