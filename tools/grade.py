@@ -698,9 +698,13 @@ def grade_class(
     labs: list[Lab],
     build: Path,
     timeout: float,
-    stream=sys.stdout,
+    stream=None,
 ) -> tuple[list[Row], list[str]]:
-    """Grade every student's labs; the gradebook's rows and notes on what was ignored."""
+    """Grade every student's labs; the gradebook's rows and notes on what was ignored.
+
+    Progress goes to ``stream`` (default: the standard output of the moment).
+    """
+    stream = stream or sys.stdout
     students, notes = students_in(submissions, labs)
     rows: list[Row] = []
     jobs = [(s, lab) for s in students for lab in labs]
