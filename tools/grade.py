@@ -65,6 +65,11 @@ COLUMNS = ("student", "lab", "checkpoint", "status", "detail")
 CHECKPOINT_LINE = re.compile(r"#\s*Checkpoint\s+(\d+)\b")
 PASS = "✅ PASS"
 FAIL = "❌ FAIL"
+#: An answer that prints a verdict itself or replaces a course helper (``h.check = ...``): the
+#: checks still decide, but an instructor should look at it.
+SUSPICIOUS = re.compile(
+    r"✅|❌|PASS —|FAIL —|\b(h|helpers|checks)(\.\w+)+\s*=[^=]|setattr\(\s*(h|helpers|checks)\b"
+)
 #: Cells papermill adds to an executed notebook.
 ADDED_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 #: Proxy settings that make any download fail at once: grading never downloads.
@@ -296,6 +301,13 @@ def extract(pristine: nbformat.NotebookNode, submission: nbformat.NotebookNode) 
         if spans:
             answers, edited = answers_in_cell(lines_of(cell.source), lines_of(submitted))
             found.answers.update(answers)
+            for exercise, answer in answers.items():
+                if SUSPICIOUS.search("\n".join(answer)):
+                    found.note(
+                        checkpoint,
+                        f"the answer to Exercise {exercise} prints a verdict or replaces a helper "
+                        "of the course: look at it",
+                    )
             if edited:
                 found.note(
                     checkpoint, f"the given code of {label} was edited (graded with the original)"

@@ -147,6 +147,17 @@ def test_an_answer_that_repeats_the_given_line_after_the_stub_is_no_edit():
     assert found.answers[3] == answer
 
 
+@pytest.mark.parametrize(
+    "line",
+    ['    print("✅ PASS — the model is right")', "    h.check = lambda *args, **kwargs: None"],
+)
+def test_an_answer_that_prints_a_verdict_or_replaces_a_helper_is_pointed_out(line: str):
+    answer = [line, "    return keras.Sequential([keras.Input(shape=(28, 28, 1))])"]
+    found = grade.extract(pristine(), with_answer(answered(), 2, answer))
+    assert "the answer to Exercise 2 prints a verdict or replaces a helper" in found.edits[2][0]
+    assert grade.extract(pristine(), answered()).edits == {}  # `h.check(` calls are no such thing
+
+
 def test_a_stub_left_as_it_is_stays_a_stub():
     found = grade.extract(pristine(), with_answer(answered(), 2, None))
     graded = grade.graded_notebook(pristine(), found.answers)
@@ -366,7 +377,7 @@ def test_a_class_is_graded_into_a_gradebook(tmp_path: Path, course_kernel, capsy
     assert "grace_missing/notes.txt: not a lab of the course" in out
     assert "carol_stub" in out and "1/4 pass" in out and "grace_missing  " not in out
     page = (submissions / "gradebook.html").read_text(encoding="utf-8")
-    assert page.count('<td class="pass"') == 4 + 1 + 2 + 1 + 1
+    assert page.count('<td class="pass"') == 4 + 1 + 2 + 1  # alice, carol, dave, frank
     assert json.dumps(sorted(p.name for p in submissions.iterdir())) == json.dumps(
         sorted([*EXPECTED, "gradebook.csv", "gradebook.html"])
     )
