@@ -807,7 +807,7 @@ def render_html(rows: list[Row], labs: list[Lab], notes: list[str]) -> str:
                 cells.append(
                     f'<td class="{row.status}" title="{e(row.detail)}">{e(row.status)}</td>'
                 )
-                if row.detail:
+                if row.detail and row.status not in ("missing", "not-run"):  # on hover
                     details.append(
                         f"<li><b>{e(student)}</b> · {e(lab.stem)} · Checkpoint {n} · "
                         f"{e(row.status)}: {e(row.detail)}</li>"
