@@ -9,6 +9,9 @@
 #   CELL_TIMEOUT  seconds one notebook cell may run in `make solutions`, `smoke` and `nbval`
 #           before its lab fails (default 1800: the longest training cell takes about 12 minutes
 #           on a 2-core AVX2 CPU in float32).
+#   SUBMISSIONS   `make grade`: the folder of the class's notebooks, SUBMISSIONS/<student>/<lab>.ipynb.
+#   GRADE_TIMEOUT `make grade`: seconds one submitted notebook may run (default 600).
+#   SETTINGS      `make grade`: smoke (default, tools/smoke_parameters.json) or full.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -31,7 +34,7 @@ LINTED := helpers tests tools solutions notebooks bench
 LOCK_ARGS := pyproject.toml --extra dev --universal --python-version 3.11.5
 
 .PHONY: help env lock data notebooks solutions smoke lint unit notebooks-check nbval slow \
-	cross-precision test lab bench clean
+	cross-precision test lab bench grade clean
 
 #: The stored solutions nbval re-runs (`make nbval NOTEBOOKS=solutions/01_mnist_convnet.ipynb`).
 NOTEBOOKS ?= $(sort $(wildcard solutions/*.ipynb))
@@ -113,6 +116,13 @@ lab: notebooks ## Open the student notebooks in JupyterLab on the course's kerne
 
 bench: data ## Benchmark: time to accuracy, classic tutorial vs Lab 2; the course's seconds and memory
 	$(PY) -m bench
+
+SUBMISSIONS ?=
+GRADE_TIMEOUT ?= 600
+SETTINGS ?= smoke
+grade: env ## Grade a class: SUBMISSIONS=DIR of DIR/<student>/<lab>.ipynb -> DIR/gradebook.csv, .html
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR [GRADE_TIMEOUT=600] [SETTINGS=smoke|full]"; exit 2; }
+	$(PY) -m tools.grade "$(SUBMISSIONS)" --timeout $(GRADE_TIMEOUT) --settings $(SETTINGS)
 
 clean: ## Remove build outputs (keeps .venv and data/)
 	rm -rf build .pytest_cache .ruff_cache
