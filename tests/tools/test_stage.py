@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 
 from helpers.config import REPO
 from helpers.machine import cpu_kind
@@ -10,7 +11,9 @@ STAGE = str(REPO / "tools" / "stage.sh")
 
 
 def stage(log, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CNN_LABS_STAGES": str(log)}
+    # PY: the interpreter the report asks for the CPU kind (default .venv/bin/python, which a
+    # checkout without its own environment, such as a git worktree, does not have)
+    env = {**os.environ, "CNN_LABS_STAGES": str(log), "PY": sys.executable}
     return subprocess.run([STAGE, *args], cwd=REPO, env=env, capture_output=True, text=True)
 
 
