@@ -884,28 +884,20 @@ def extract_archive(artifact: Artifact, archive: Path, digest: str, progress: bo
 def fetch_file(
     artifact: Artifact, progress: bool = True, accept_sha256: str | None = None
 ) -> tuple[Path, str]:
-    """The verified cached file of an artifact and its sha256 (mirror, cache, then download)."""
+    """The verified cached file of an artifact and its sha256 (from where ``locate`` says)."""
     folder = cache_folder()
     for stem in filter(None, (artifact.filename, artifact.extract_to)):
         remove_stale_temporaries(folder, stem)
     target = folder / artifact.filename
-    copy = find_in_mirror(artifact)
-    cached = verified_cache_hash(target) or adopt_unrecorded(artifact, target)
-    if cached is not None and (copy is None or cached == copy.sha256):
-        return target, cached
-    if copy is not None:
-        return target, copy_from_mirror(artifact, copy, target, progress)
+    source = locate(artifact)
+    if source.kind == "cache":
+        digest = verified_cache_hash(target)
+        if digest is not None:
+            return target, digest
+        source = locate(artifact)  # the corrupted copy is gone: decide again
+    if source.mirror is not None:
+        return target, copy_from_mirror(artifact, source.mirror, target, progress)
     return target, download(artifact, target, progress, accept_sha256)
-
-
-def has_file_copy(artifact: Artifact) -> bool:
-    """True when the mirror lists the artifact's file or the cache holds it verified."""
-    target = data_dir() / artifact.filename
-    if find_in_mirror(artifact) is not None:
-        return True
-    return target.is_file() and (
-        read_sidecar(target) is not None or adopt_unrecorded(artifact, target) is not None
-    )
 
 
 def fetch(
@@ -930,7 +922,7 @@ def fetch(
     artifact = resolve(name)
     if extract and not artifact.is_archive:
         raise DataError(f"{artifact.filename} is not a zip archive: there is nothing to extract.")
-    if artifact.derivation is not None and not has_file_copy(artifact):
+    if locate(artifact).kind in ("derive", "derived"):
         if extract is False:
             raise DataError(
                 f"{artifact.filename} has no public download and is not in the mirror or cache: "
@@ -960,21 +952,48 @@ def derived_folder(artifact: Artifact) -> Path | None:
     return folder if marker == derived_marker(load_manifest(artifact.derivation.manifest)) else None
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where an artifact comes from now: the one answer ``fetch``, ``plan`` and ``info`` share."""
+
+    #: "cache", "derived" (a derived folder in the cache), "mirror", "download", "derive" (from
+    #: its public source) or "missing".
+    kind: str
+    #: The cached file, the derived folder or the mirror's file; None when nothing is local.
+    path: Path | None = None
+    mirror: MirrorCopy | None = None
+
+
+def locate(artifact: Artifact) -> Source:
+    """Decide where ``artifact`` comes from, without copying or downloading anything.
+
+    A cached file recorded as verified wins unless the mirror lists other bytes under its name
+    (then the mirror's copy replaces it, as ``fetch`` does: e.g. the mirror's rebuilt MNIST over
+    a downloaded canonical one). A cached file without a record is adopted when it has the
+    registry's sha256. Recorded hashes are trusted here; ``fetch`` re-hashes before using them.
+    """
+    target = data_dir() / artifact.filename
+    copy = find_in_mirror(artifact)
+    recorded = read_sidecar(target) if target.is_file() else None
+    recorded = recorded or adopt_unrecorded(artifact, target)
+    if recorded is not None and (copy is None or recorded == copy.sha256):
+        return Source("cache", target)
+    if copy is not None:
+        return Source("mirror", copy.path, copy)
+    if artifact.derivation is not None:
+        folder = derived_folder(artifact)
+        return Source("derived", folder) if folder is not None else Source("derive")
+    return Source("download" if artifact.url else "missing")
+
+
 def source_of(artifact: str | Artifact) -> str:
     """Where an artifact would come from now: "cache", "mirror", "download", "derive", "missing".
 
     "derive": no mirror or cache has its file, and it is made from its public source (a derived
     folder already in the cache counts as "cache").
     """
-    artifact = resolve(artifact)
-    target = data_dir() / artifact.filename
-    if target.is_file() and read_sidecar(target) is not None:
-        return "cache"
-    if find_in_mirror(artifact) is not None:
-        return "mirror"
-    if artifact.derivation is not None:
-        return "cache" if derived_folder(artifact) is not None else "derive"
-    return "download" if artifact.url else "missing"
+    kind = locate(resolve(artifact)).kind
+    return "cache" if kind == "derived" else kind
 
 
 def folder_size(folder: Path) -> int:

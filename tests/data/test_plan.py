@@ -82,3 +82,20 @@ def test_every_kind_of_check_is_described():
     assert "UNCONFIRMED" in verification_of(get_artifact("cats_and_dogs"))
     assert verification_of(get_artifact("mobilenet_v2_no_top")).startswith("size pinned")
     assert "CRC" in verification_of(get_artifact("chest_xray_full"))
+
+
+def test_plan_and_fetch_agree_when_the_mirror_has_other_bytes_than_the_cache(make, isolated_data):
+    """MNIST's case: a canonical download in the cache, the mirror's faithful rebuild listed."""
+    from helpers.data.fetch import fetch, locate, source_of
+
+    canonical, rebuilt = b"the canonical npz", b"the mirror's rebuilt npz"
+    artifact = make.artifact("mnist.npz", sha256=make.sha256(canonical))
+    isolated_data.mkdir(parents=True)
+    (isolated_data / "mnist.npz").write_bytes(canonical)  # adopted: it has the pinned sha256
+    make.mirror({"mnist.npz": rebuilt})
+    assert source_of(artifact) == "mirror" and locate(artifact).mirror is not None
+    (step,) = make_plan([artifact])
+    assert step.action == "copy" and "copy from the mirror" in step.lines[0]
+    assert fetch(artifact, progress=False).read_bytes() == rebuilt  # what the plan said
+    assert source_of(artifact) == "cache"
+    assert make_plan([artifact])[0].action == "cached"
