@@ -13,10 +13,12 @@ from pathlib import Path
 
 from helpers.config import DATA_ENV, MIRROR_ENV, data_dir, mirror_dir
 from helpers.data.derive import KEEP_SOURCE_ENV
-from helpers.data.fetch import cached_info, derive_only_note, fetch, human_size, source_of
+from helpers.data.errors import DataError
+from helpers.data.fetch import cached_info, fetch, source_of
 from helpers.data.folders import check_image_folder
 from helpers.data.plan import format_plan, make_plan
-from helpers.data.registry import ARTIFACTS, Artifact, DataError
+from helpers.data.registry import ARTIFACTS, Artifact
+from helpers.data.store import derive_only_note, human_size
 
 __all__ = ["human_size", "main", "parser"]
 
@@ -82,8 +84,6 @@ def run_fetch(args: argparse.Namespace) -> int:
     progress = not args.quiet
     keep_source = True if args.keep_source else None
     if args.name == "all":
-        if args.accept_sha256:
-            raise DataError("--accept-sha256 applies to one artifact: fetch it by name.")
         return fetch_all(progress, keep_source)
     if progress:
         step = make_plan([ARTIFACTS[args.name]] if args.name in ARTIFACTS else [])
@@ -91,13 +91,7 @@ def run_fetch(args: argparse.Namespace) -> int:
             print("Plan:")
             print(format_plan(step), flush=True)
     extract = False if args.no_extract else None
-    path = fetch(
-        args.name,
-        extract=extract,
-        progress=progress,
-        accept_sha256=args.accept_sha256,
-        keep_source=keep_source,
-    )
+    path = fetch(args.name, extract=extract, progress=progress, keep_source=keep_source)
     print(path)
     return 0
 
@@ -189,12 +183,6 @@ def parser() -> argparse.ArgumentParser:
         help="keep a source archive downloaded to derive an artifact (chest_xray: the 1.2 GB "
         f"ChestXRay2017.zip); default: delete it afterwards unless {KEEP_SOURCE_ENV}=1",
     )
-    fetch_cmd.add_argument(
-        "--accept-sha256",
-        metavar="SHA256",
-        help="accept a download whose sha256 differs from an UNCONFIRMED pinned value "
-        "(the error of such a mismatch prints this option with the right value)",
-    )
     fetch_cmd.set_defaults(run=run_fetch)
 
     info_cmd = commands.add_parser(
@@ -230,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: nothing half-written was kept; run the command again.", file=sys.stderr)
+        print(
+            "interrupted: no file was left half-written under its final name (a partial "
+            "download is kept, so running the command again resumes it).",
+            file=sys.stderr,
+        )
         return 130
 
 

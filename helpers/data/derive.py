@@ -41,13 +41,14 @@ from PIL import Image
 from tqdm import tqdm
 
 from helpers.config import MIRROR_ENV, REPO
-from helpers.data.fetch import (
+from helpers.data.download import download
+from helpers.data.errors import DataError
+from helpers.data.registry import CHEST_XRAY_CLASSES, CHEST_XRAY_SPLITS, Artifact
+from helpers.data.store import (
     MARKER,
-    adopt_unrecorded,
+    Source,
     cache_folder,
     derive_only_note,
-    download,
-    find_in_mirror,
     human_size,
     install_folder,
     is_junk_member,
@@ -59,13 +60,6 @@ from helpers.data.fetch import (
     temporary_file,
     temporary_folder,
     verified_cache_hash,
-)
-from helpers.data.registry import (
-    CHEST_XRAY_CLASSES,
-    CHEST_XRAY_SPLITS,
-    Artifact,
-    DataError,
-    get_artifact,
 )
 
 __all__ = [
@@ -559,14 +553,14 @@ def keep_source_setting(keep_source: bool | None) -> bool:
     return os.environ.get(KEEP_SOURCE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def source_archive(source: Artifact, progress: bool) -> tuple[Path, str, str]:
+def source_archive(source: Artifact, where: Source, progress: bool) -> tuple[Path, str, str]:
     """The verified source archive, its sha256 and where it was: "mirror", "cache" or "download".
 
-    A mirror copy is verified against SHA256SUMS and read in place (nothing is copied). A
-    download gets a ``.delete-after-deriving`` note, so it is deleted once a derivation succeeds,
-    even one that succeeds only on a later run.
+    ``where`` is what ``locate`` decided for ``source``. A mirror copy is verified against
+    SHA256SUMS and read in place (nothing is copied). A download gets a ``.delete-after-deriving``
+    note, so it is deleted once a derivation succeeds, even one that succeeds only on a later run.
     """
-    copy = find_in_mirror(source)
+    copy = where.mirror
     if copy is not None:
         say(f"{source.name}: checking {copy.path} against {copy.sums}", progress)
         digest = sha256_of(copy.path)
@@ -578,7 +572,7 @@ def source_archive(source: Artifact, progress: bool) -> tuple[Path, str, str]:
             )
         return copy.path, digest, "mirror"
     target = cache_folder() / source.filename
-    cached = verified_cache_hash(target) or adopt_unrecorded(source, target)
+    cached = verified_cache_hash(target) if where.kind == "cache" else None
     if cached is not None:
         return target, cached, "cache"
     note = derive_only_note(target)
@@ -597,9 +591,13 @@ def source_archive(source: Artifact, progress: bool) -> tuple[Path, str, str]:
 
 
 def fetch_derived(
-    artifact: Artifact, progress: bool = True, keep_source: bool | None = None
+    artifact: Artifact,
+    source: Artifact,
+    where: Source,
+    progress: bool = True,
+    keep_source: bool | None = None,
 ) -> Path:
-    """The folder of a derived artifact: reused when current, else derived from its source."""
+    """The folder of ``artifact`` derived from ``source`` (which ``locate`` found at ``where``)."""
     if artifact.derivation is None or artifact.extract_to is None:
         raise DataError(f"{artifact.name} is not a derived artifact.")
     manifest = load_manifest(artifact.derivation.manifest)
@@ -613,23 +611,22 @@ def fetch_derived(
             f"{manifest.path} derives from {manifest.source}, but the registry entry of "
             f"{artifact.name} says {artifact.derivation.source}; the two must agree."
         )
-    source = get_artifact(artifact.derivation.source)
     say(
         f"{artifact.name}: {artifact.filename} is in no mirror and not cached, so it is derived "
         f"from {source.name} ({source.filename}) as {manifest.path.name} describes",
         progress,
     )
     try:
-        archive, digest, where = source_archive(source, progress)
+        archive, digest, obtained = source_archive(source, where, progress)
     except DataError as error:
         raise DataError(
             f"{artifact.name} has no download of its own and is derived from {source.name} "
             f"({source.filename}), but getting that failed: {error}"
         ) from error
-    derive_into(final, manifest, source, archive, digest, where, progress)
+    derive_into(final, manifest, source, archive, digest, obtained, progress)
     say(f"{artifact.name}: derived and verified into {final}", progress)
     note = derive_only_note(archive)
-    if where != "mirror" and note.is_file():
+    if obtained != "mirror" and note.is_file():
         note.unlink()
         if keep_source_setting(keep_source):
             why = "as asked" if keep_source else f"{KEEP_SOURCE_ENV} is set"
