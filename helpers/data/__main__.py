@@ -14,11 +14,11 @@ from pathlib import Path
 from helpers.config import DATA_ENV, MIRROR_ENV, data_dir, mirror_dir
 from helpers.data.derive import KEEP_SOURCE_ENV
 from helpers.data.errors import DataError
-from helpers.data.fetch import cached_info, fetch, source_of
+from helpers.data.fetch import cached_info, fetch
 from helpers.data.folders import check_image_folder
 from helpers.data.plan import format_plan, make_plan
-from helpers.data.registry import ARTIFACTS, Artifact
-from helpers.data.store import derive_only_note, human_size
+from helpers.data.registry import ARTIFACTS
+from helpers.data.store import human_size
 
 __all__ = ["human_size", "main", "parser"]
 
@@ -35,46 +35,25 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
     print(f"warning: {message}", file=sys.stderr)
 
 
-def why_fetch_all_skips(artifact: Artifact, source: str) -> str | None:
-    """Why ``fetch all`` leaves an artifact out, or None when it fetches it."""
-    if artifact.optional and derive_only_note(data_dir() / artifact.filename).is_file():
-        return (
-            f"optional; {artifact.filename} is in the cache only until the data set derived "
-            f"from it is done (fetch {artifact.name} by name to keep it)"
-        )
-    if artifact.optional and source not in ("cache", "mirror"):
-        return f"optional, and {artifact.filename} is not in the mirror"
-    if source == "missing":
-        return (
-            f"{artifact.filename} has no public download and is not in the mirror; set "
-            f"{MIRROR_ENV} to a folder that has it (e.g. ../shared/data beside the repository)"
-        )
-    return None
-
-
 def fetch_all(progress: bool, keep_source: bool | None = None) -> int:
     """Fetch every artifact the mirror, cache or internet can provide; returns the exit code."""
-    if progress:
-        print("Plan:")
-        print(format_plan(make_plan()), flush=True)
-        print()
     # Decided up front, as the plan says: what one fetch brings along (a source archive kept
     # with --keep-source) does not make an optional artifact part of this run.
-    reasons = {
-        name: why_fetch_all_skips(artifact, source_of(artifact))
-        for name, artifact in ARTIFACTS.items()
-    }
+    steps = make_plan(list(ARTIFACTS.values()))
+    if progress:
+        print("Plan:")
+        print(format_plan(steps), flush=True)
+        print()
     failures = 0
-    for artifact in ARTIFACTS.values():
-        reason = reasons[artifact.name]
-        if reason:
-            print(f"skip {artifact.name}: {reason}")
+    for step in steps:
+        if step.action in ("skip", "unavailable"):
+            print(f"skip {step.name}: {step.lines[0]}")
             continue
         try:
-            path = fetch(artifact, progress=progress, keep_source=keep_source)
-            print(f"{artifact.name}: {path}")
+            path = fetch(ARTIFACTS[step.name], progress=progress, keep_source=keep_source)
+            print(f"{step.name}: {path}")
         except DataError as error:
-            print(f"error: {artifact.name}: {error}", file=sys.stderr)
+            print(f"error: {step.name}: {error}", file=sys.stderr)
             failures += 1
     return 2 if failures else 0
 

@@ -143,28 +143,31 @@ def folder_size(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
+#: What ``info`` calls each kind of source: what is not local yet is "missing".
+WHERE = {"cache": "cache", "derived": "cache", "mirror": "mirror"}
+
+
 def cached_info() -> list[dict]:
     """One dict per artifact: name, filename, path, size, licence, source, extracted, ..."""
     rows = []
     for artifact in ARTIFACTS.values():
         target = data_dir() / artifact.filename
-        cached = target.is_file() and read_sidecar(target) is not None
-        extracted = data_dir() / artifact.extract_to if artifact.extract_to else None
         try:
-            source = source_of(artifact)
-            derived = None if cached else derived_folder(artifact)
+            source = locate(artifact)
         except DataError:  # a mirror setting that points nowhere: report, don't fail
-            source = "cache" if cached else ("download" if artifact.url else "missing")
-            derived = None
-        path = target if cached else derived
+            cached = target.is_file() and read_sidecar(target) is not None
+            source = Source("cache", target) if cached else Source("download")
+        local = source.path if source.kind in ("cache", "derived") else None
+        derived = local if source.kind == "derived" else None
+        extracted = data_dir() / artifact.extract_to if artifact.extract_to else None
         rows.append(
             {
                 "name": artifact.name,
                 "filename": artifact.filename,
-                "path": path,
-                "size": target.stat().st_size if cached else (derived and folder_size(derived)),
+                "path": local,
+                "size": local and (folder_size(local) if derived else local.stat().st_size),
                 "licence": artifact.licence,
-                "source": "missing" if source in ("download", "derive") else source,
+                "source": WHERE.get(source.kind, "missing"),
                 "downloadable": artifact.url is not None,
                 "derivable": artifact.derivation is not None,
                 "derived": derived,

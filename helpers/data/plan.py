@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from helpers.config import data_dir
+from helpers.config import MIRROR_ENV, data_dir
 from helpers.data.derive import KEEP_SOURCE_ENV, keep_source_setting, load_manifest
 from helpers.data.download import partial_of
 from helpers.data.fetch import locate
@@ -118,7 +118,10 @@ def step_of(artifact: Artifact) -> Step:
         return Step(
             artifact.name,
             "skip",
-            [f"{target.name} is in the cache only until the set derived from it is done"],
+            [
+                f"optional; {target.name} is in the cache only until the data set derived from it "
+                f"is done (fetch {artifact.name} by name to keep it)"
+            ],
         )
     if where == "cache":
         return Step(artifact.name, "cached", [f"in the cache: {source.path}"])
@@ -135,17 +138,21 @@ def step_of(artifact: Artifact) -> Step:
         return Step(
             artifact.name,
             "skip",
-            [
-                f"skipped (optional, {how}); fetch it by name: python -m helpers.data fetch "
-                f"{artifact.name}"
-            ],
+            [f"optional, {how}; fetch it by name: python -m helpers.data fetch {artifact.name}"],
         )
     if where == "derive":
         return derive_step(artifact)
     if where == "download":
         lines, size, approximate = download_lines(artifact)
         return Step(artifact.name, "download", lines, size, approximate, internet=True)
-    return Step(artifact.name, "unavailable", ["no public download and not in the mirror"])
+    return Step(
+        artifact.name,
+        "unavailable",
+        [
+            f"{artifact.filename} has no public download and is not in the mirror; set "
+            f"{MIRROR_ENV} to a folder that has it (e.g. ../shared/data beside the repository)"
+        ],
+    )
 
 
 def make_plan(artifacts: list[Artifact] | None = None) -> list[Step]:
