@@ -19,7 +19,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -127,40 +126,30 @@ def download_lock(partial: Path) -> Iterator[Path]:
         lock.unlink(missing_ok=True)
 
 
-@dataclass(frozen=True)
-class Resume:
-    """A partial download to continue: its bytes on disk, the server's validator, the total."""
+def read_resume(
+    artifact: Artifact, partial: Path, progress: bool
+) -> tuple[int, str | None, int | None]:
+    """(bytes on disk, the server's validator, the total) of the partial download to resume.
 
-    offset: int = 0
-    validator: str | None = None
-    total: int | None = None
-
-
-def read_resume(artifact: Artifact, partial: Path, progress: bool) -> Resume:
-    """The partial download to resume, or a fresh start (a stale or oversized part is deleted)."""
+    A part of another URL, or bigger than expected, is deleted: the download starts over.
+    """
     offset = partial.stat().st_size if partial.is_file() else 0
     try:
         record = json.loads(resume_record_of(partial).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         record = {}
-    if not offset:
+    expected = artifact.size if artifact.size is not None else record.get("total")
+    problem = ""
+    if offset and record.get("url") != artifact.url:
+        problem = "is from another download"
+    elif offset and expected is not None and offset > expected:
+        problem = f"has {offset:,} bytes, more than the {expected:,} expected"
+    if problem:
+        say(f"{artifact.name}: {partial.name} {problem}; starting over", progress)
+    if problem or not offset:
         discard_partial(partial)
-        return Resume()
-    if record.get("url") != artifact.url:
-        say(f"{artifact.name}: {partial.name} is from another download; starting over", progress)
-        discard_partial(partial)
-        return Resume()
-    total = record.get("total")
-    expected = artifact.size if artifact.size is not None else total
-    if expected is not None and offset > expected:
-        say(
-            f"{artifact.name}: {partial.name} has {offset:,} bytes, more than the {expected:,} "
-            "expected; starting over",
-            progress,
-        )
-        discard_partial(partial)
-        return Resume()
-    return Resume(offset, record.get("validator"), total)
+        return 0, None, None
+    return offset, record.get("validator"), record.get("total")
 
 
 def write_resume(partial: Path, url: str, validator: str | None, total: int | None) -> None:
@@ -189,17 +178,6 @@ def validator_of(headers) -> str | None:
     return headers.get("Last-Modified")
 
 
-def open_download(artifact: Artifact, resume: Resume):
-    """The HTTP response for the rest of the file (``Range``), or the whole file."""
-    headers = {"User-Agent": "cnn-labs"}
-    if resume.offset:
-        headers["Range"] = f"bytes={resume.offset}-"
-        if resume.validator:
-            headers["If-Range"] = resume.validator  # the file changed: the server sends it whole
-    request = urllib.request.Request(str(artifact.url), headers=headers)
-    return urllib.request.urlopen(request, timeout=TIMEOUT)
-
-
 def announce(artifact: Artifact, total: int | None, offset: int, progress: bool) -> None:
     """Say how big the download is (and where it resumes) before the bytes start to flow."""
     if total is not None:
@@ -213,49 +191,52 @@ def announce(artifact: Artifact, total: int | None, offset: int, progress: bool)
 
 
 def download_once(artifact: Artifact, partial: Path, progress: bool) -> tuple[int, int | None, int]:
-    """One request, appended to the partial download: (bytes on disk, expected total, new bytes)."""
-    resume = read_resume(artifact, partial, progress)
-    if resume.offset and resume.offset == resume.total:
-        return resume.offset, resume.total, 0  # complete; the last run stopped before verifying
+    """One request, appended to the partial download: (bytes on disk, expected total, new bytes).
+
+    The request asks for the rest of the file (``Range``, guarded by ``If-Range``). A server that
+    sends the whole file, resumes at the wrong place or cannot resume makes it start over.
+    """
+    offset, validator, total = read_resume(artifact, partial, progress)
+    if offset and offset == total:
+        return offset, total, 0  # complete; the last run stopped before verifying
+    headers = {"User-Agent": "cnn-labs"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+        if validator:
+            headers["If-Range"] = validator  # the file changed: the server sends it whole
+    request = urllib.request.Request(str(artifact.url), headers=headers)
+    written = None
     try:
-        response = open_download(artifact, resume)
+        response = urllib.request.urlopen(request, timeout=TIMEOUT)
     except urllib.error.HTTPError as error:
-        if error.code != 416 or not resume.offset:
+        if error.code != 416 or not offset:
             raise
-        _, total = content_range(error.headers.get("Content-Range"))
-        if total == resume.offset:
-            return resume.offset, total, 0
-        say(f"{artifact.name}: the server cannot resume {partial.name}; starting over", progress)
-        discard_partial(partial)
-        return download_once(artifact, partial, progress)
-    with response:
-        offset = resume.offset
-        length = response.headers.get("Content-Length")
-        length = int(length) if length and length.isdigit() else None
-        if offset and response.status == 206:
+        if content_range(error.headers.get("Content-Range"))[1] == offset:
+            return offset, offset, 0
+        problem = f"the server cannot resume {partial.name}"
+    else:
+        with response:
             start, total = content_range(response.headers.get("Content-Range"))
-            if start != offset:
-                restart = "the server resumed at the wrong place"
-            else:
-                restart = ""
-                total = total if total is not None else (offset + length if length else None)
-        else:
-            restart = ""
-            if offset:  # no Range support, or the file changed (If-Range): take it whole
-                say(
-                    f"{artifact.name}: the server sent the whole file again; starting over",
-                    progress,
-                )
-            offset, total = 0, length
-        if restart:
-            say(f"{artifact.name}: {restart}; starting over", progress)
-            discard_partial(partial)
-            offset, total = 0, None
-        else:
-            write_resume(partial, str(artifact.url), validator_of(response.headers), total)
-            announce(artifact, total, offset, progress)
-            written = append_response(artifact, response, partial, offset, total, progress)
-    if restart:
+            length = response.headers.get("Content-Length")
+            length = int(length) if length and length.isdigit() else None
+            resumed = offset and response.status == 206
+            problem = "the server resumed at the wrong place" if resumed and start != offset else ""
+            if not resumed:
+                if offset:  # no Range support, or the file changed (If-Range): take it whole
+                    say(
+                        f"{artifact.name}: the server sent the whole file again; starting over",
+                        progress,
+                    )
+                offset, total = 0, length
+            elif total is None and length:
+                total = offset + length
+            if not problem:
+                write_resume(partial, str(artifact.url), validator_of(response.headers), total)
+                announce(artifact, total, offset, progress)
+                written = append_response(artifact, response, partial, offset, total, progress)
+    if written is None:
+        say(f"{artifact.name}: {problem}; starting over", progress)
+        discard_partial(partial)
         return download_once(artifact, partial, progress)
     return partial.stat().st_size, total, written
 
