@@ -48,6 +48,7 @@ from helpers.data.store import (
     MARKER,
     Source,
     cache_folder,
+    check_mirror_copy,
     derive_only_note,
     human_size,
     install_folder,
@@ -99,23 +100,6 @@ class Recipe:
     upscale: bool = False
     format: str = "JPEG"
     quality: int = 90
-
-    @classmethod
-    def from_dict(cls, values: dict, source: Path) -> Recipe:
-        """A recipe from the manifest's ``recipe`` object; a DataError names what is unsupported."""
-        recipe = cls(**values)
-        problems = []
-        if recipe.mode != "L":
-            problems.append(f"mode {recipe.mode!r} (only 'L')")
-        if recipe.resample not in RESAMPLING:
-            problems.append(f"resample {recipe.resample!r} (only {', '.join(RESAMPLING)})")
-        if recipe.format != "JPEG":
-            problems.append(f"format {recipe.format!r} (only 'JPEG')")
-        if recipe.upscale:
-            problems.append("upscale true (images are never enlarged)")
-        if problems:
-            raise DataError(f"{source}: unsupported recipe: {'; '.join(problems)}.")
-        return recipe
 
     def describe(self) -> str:
         """One line for plans and progress: "grayscale, shorter side 256 px (LANCZOS, ...)"."""
@@ -203,7 +187,7 @@ def load_manifest(path: Path | str) -> Manifest:
         raw = path.read_bytes()
         data = json.loads(raw)
         images = tuple(ManifestImage(*entry) for entry in data["images"])
-        recipe = Recipe.from_dict(data["recipe"], path)
+        recipe = Recipe(**data["recipe"])
         manifest = Manifest(
             path=path,
             sha256=hashlib.sha256(raw).hexdigest(),
@@ -218,7 +202,13 @@ def load_manifest(path: Path | str) -> Manifest:
             "It is part of the course repository: restore it with `git checkout -- "
             f"{path.name}` (in {path.parent})."
         ) from error
-    problems = []
+    supported = {"mode": "L", "format": "JPEG", "upscale": False, "resample": "LANCZOS"}
+    problems = [
+        f"unsupported recipe: {key} {getattr(recipe, key)!r} (only {value!r}; images are never "
+        "enlarged)"
+        for key, value in supported.items()
+        if getattr(recipe, key) != value
+    ]
     declared = data.get("counts")
     if declared is not None and declared != manifest.counts():
         problems.append(f"its counts {declared} do not match its images {manifest.counts()}")
@@ -564,12 +554,7 @@ def source_archive(source: Artifact, where: Source, progress: bool) -> tuple[Pat
     if copy is not None:
         say(f"{source.name}: checking {copy.path} against {copy.sums}", progress)
         digest = sha256_of(copy.path)
-        if digest != copy.sha256:
-            raise DataError(
-                f"the mirror copy {copy.path} is damaged: its sha256 is {digest}, but "
-                f"{copy.sums} expects {copy.sha256}. Replace the file with a good copy (or fix "
-                f"{MIRROR_ENV}); nothing was derived."
-            )
+        check_mirror_copy(copy, digest, "nothing was derived")
         return copy.path, digest, "mirror"
     target = cache_folder() / source.filename
     cached = verified_cache_hash(target) if where.kind == "cache" else None

@@ -17,6 +17,7 @@ temporaries older than an hour are removed).
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import re
@@ -130,14 +131,9 @@ def temporary_folder(target: Path) -> Iterator[Path]:
 def remove_stale_temporaries(folder: Path, stem: str) -> None:
     """Delete temporaries of ``stem`` left behind by runs that died more than an hour ago."""
     cutoff = time.time() - STALE_AFTER
-    for leftover in folder.glob(f".{glob_escape(stem)}.*"):
+    for leftover in folder.glob(f".{glob.escape(stem)}.*"):
         if leftover.suffix in (".part", ".tmp", ".old") and leftover.lstat().st_mtime < cutoff:
             remove_path(leftover)
-
-
-def glob_escape(text: str) -> str:
-    """``text`` with glob wildcards escaped."""
-    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 # --- the cache --------------------------------------------------------------------------------
@@ -285,6 +281,16 @@ def find_in_mirror(artifact: Artifact) -> MirrorCopy | None:
     return None
 
 
+def check_mirror_copy(copy: MirrorCopy, digest: str, consequence: str) -> None:
+    """A DataError naming a damaged mirror file unless ``digest`` is what SHA256SUMS promises."""
+    if digest != copy.sha256:
+        raise DataError(
+            f"the mirror copy {copy.path} is damaged: its sha256 is {digest}, but {copy.sums} "
+            f"expects {copy.sha256}. Replace the file with a good copy (or fix {MIRROR_ENV}); "
+            f"{consequence}."
+        )
+
+
 def copy_from_mirror(artifact: Artifact, copy: MirrorCopy, target: Path, progress: bool) -> str:
     """Copy a mirror file into the cache, verifying it against SHA256SUMS; returns its sha256."""
     say(f"{artifact.name}: copying {copy.path}", progress)
@@ -298,12 +304,7 @@ def copy_from_mirror(artifact: Artifact, copy: MirrorCopy, target: Path, progres
                 f"copying {copy.path} into {target.parent} failed: {error}. "
                 "Check the mirror is readable and the disk has space, then run again."
             ) from error
-        if digest != copy.sha256:
-            raise DataError(
-                f"the mirror copy {copy.path} is damaged: its sha256 is {digest}, but "
-                f"{copy.sums} expects {copy.sha256}. Replace the file with a good copy (or fix "
-                f"{MIRROR_ENV}); nothing was copied into the cache."
-            )
+        check_mirror_copy(copy, digest, "nothing was copied into the cache")
         install_file(temporary, target, digest)
     note = ""
     if artifact.sha256 and digest != artifact.sha256:
