@@ -27,13 +27,12 @@ from helpers.data.store import (
     extract_archive,
     find_in_mirror,
     read_marker,
-    read_sha256sums,
     read_sidecar,
     remove_stale_temporaries,
     verified_cache_hash,
 )
 
-__all__ = ["DataError", "cached_info", "fetch", "locate", "read_sha256sums", "source_of"]
+__all__ = ["cached_info", "fetch", "locate", "source_of"]
 
 
 def resolve(name: str | Artifact) -> Artifact:

@@ -177,3 +177,15 @@ def test_every_lab_artifact_comes_from_public_urls_without_a_mirror(
     with pytest.raises(DataError, match="no public download"):  # Lab 5 skips that demo
         fetch("mobilenet_v2_approx_top", progress=False)
     assert not (isolated_data / "ChestXRay2017.zip").exists()  # downloaded to derive, then deleted
+
+
+def test_ctrl_c_says_a_partial_download_is_kept_for_resuming(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "fetch", interrupted)
+    assert cli.main(["fetch", "mnist", "-q"]) == 130
+    err = capsys.readouterr().err
+    assert "no file was left half-written under its final name" in err
+    assert "partial download is kept" in err and "resumes it" in err
+    assert "nothing half-written was kept" not in err

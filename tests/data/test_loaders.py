@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.data import loaders
-from helpers.data.fetch import DataError
+from helpers.data import DataError, loaders
 from helpers.data.loaders import ImageSplit, patient_id
 
 

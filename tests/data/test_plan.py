@@ -4,6 +4,7 @@ import urllib.request
 
 import pytest
 
+from helpers.data.fetch import fetch, locate, source_of
 from helpers.data.plan import format_plan, make_plan, verification_of
 from helpers.data.registry import get_artifact
 
@@ -87,8 +88,6 @@ def test_every_kind_of_check_is_described():
 
 def test_plan_and_fetch_agree_when_the_mirror_has_other_bytes_than_the_cache(make, isolated_data):
     """MNIST's case: a canonical download in the cache, the mirror's faithful rebuild listed."""
-    from helpers.data.fetch import fetch, locate, source_of
-
     canonical, rebuilt = b"the canonical npz", b"the mirror's rebuilt npz"
     artifact = make.artifact("mnist.npz", sha256=make.sha256(canonical))
     isolated_data.mkdir(parents=True)

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from helpers.data import ARTIFACTS, DataError, get_artifact
-from helpers.data.fetch import read_sha256sums
+from helpers.data.store import read_sha256sums
 
 pytestmark = pytest.mark.usefixtures("isolated_data")
 
