@@ -40,13 +40,15 @@ def resolve(name: str | Artifact) -> Artifact:
     return name if isinstance(name, Artifact) else get_artifact(name)
 
 
-def fetch_file(artifact: Artifact, progress: bool = True) -> tuple[Path, str]:
-    """The verified cached file of an artifact and its sha256 (from where ``locate`` says)."""
+def fetch_file(
+    artifact: Artifact, progress: bool = True, source: Source | None = None
+) -> tuple[Path, str]:
+    """The verified cached file of an artifact and its sha256, from ``source`` (or ``locate``)."""
     folder = cache_folder()
     for stem in filter(None, (artifact.filename, artifact.extract_to)):
         remove_stale_temporaries(folder, stem)
     target = folder / artifact.filename
-    source = locate(artifact)
+    source = source or locate(artifact)
     if source.kind == "cache":
         digest = verified_cache_hash(target)
         if digest is not None:
@@ -77,7 +79,8 @@ def fetch(
     artifact = resolve(name)
     if extract and not artifact.is_archive:
         raise DataError(f"{artifact.filename} is not a zip archive: there is nothing to extract.")
-    if locate(artifact).kind in ("derive", "derived"):
+    found = locate(artifact)
+    if found.kind in ("derive", "derived"):
         if extract is False:
             raise DataError(
                 f"{artifact.filename} has no public download and is not in the mirror or cache: "
@@ -87,7 +90,7 @@ def fetch(
         assert artifact.derivation is not None
         source = get_artifact(artifact.derivation.source)
         return fetch_derived(artifact, source, locate(source), progress, keep_source)
-    path, digest = fetch_file(artifact, progress)
+    path, digest = fetch_file(artifact, progress, found)
     derive_only_note(path).unlink(missing_ok=True)  # asked for by name: no longer derive-only
     if artifact.is_archive and extract is not False:
         return extract_archive(artifact, path, digest, progress)
