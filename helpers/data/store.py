@@ -66,11 +66,8 @@ def say(message: str, progress: bool) -> None:
 
 def sha256_of(path: Path | str) -> str:
     """The sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
     with open(path, "rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def short(digest: str) -> str:
