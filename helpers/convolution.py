@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from helpers.plots import _clean_image_axis, _style, _subplots, _suptitle, _unit_range
+from helpers.plots import clean_image_axis, course_style, set_suptitle, subplots_grid, unit_range
 
 __all__ = ["plot_convolution_step", "plot_receptive_fields", "receptive_field"]
 
@@ -64,7 +64,7 @@ def plot_convolution_step(
     ``image`` is (H, W) or (H, W, 1); ``kernel`` (k, k) or (k, k, 1, 1); ``feature_map`` the
     'valid' convolution of the two, (H - k + 1, W - k + 1) or with a trailing channel axis of 1.
     """
-    picture = _unit_range(np.asarray(image)).reshape(np.shape(image)[:2])
+    picture = unit_range(np.asarray(image)).reshape(np.shape(image)[:2])
     weights = np.asarray(kernel, dtype=np.float32)
     weights = weights.reshape(weights.shape[:2])
     fmap = np.asarray(feature_map, dtype=np.float32)
@@ -76,8 +76,8 @@ def plot_convolution_step(
             f"{(picture.shape[0] - k + 1, picture.shape[1] - k + 1)}; got a {fmap.shape} map"
         )
     window_box = {"fill": False, "edgecolor": "tab:red", "linewidth": 2.0}
-    with _style():
-        fig, axes = _subplots(1, 3, figsize=(10.5, 3.8), width_ratios=[1.0, 0.75, 1.0])
+    with course_style():
+        fig, axes = subplots_grid(1, 3, figsize=(10.5, 3.8), width_ratios=[1.0, 0.75, 1.0])
         left, middle, right = axes[0]
         left.imshow(picture, cmap="gray", vmin=0.0, vmax=1.0)
         left.add_patch(Rectangle((col - 0.5, row - 0.5), k, k, **window_box))
@@ -93,8 +93,8 @@ def plot_convolution_step(
         right.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, **window_box))
         right.set_title(f"feature map: {fmap[row, col]:.2f} at ({row}, {col})")
         for ax in (left, middle, right):
-            _clean_image_axis(ax)
-        _suptitle(fig, title)
+            clean_image_axis(ax)
+        set_suptitle(fig, title)
         fig.supxlabel(
             "output = sum of (window × kernel), element by element; "
             "red = positive, blue = negative",
@@ -110,12 +110,12 @@ def plot_receptive_fields(
     title: str | None = "What one value of the last layer sees",
 ) -> Figure:
     """The image with one centred square per entry of ``fields`` (label → side in pixels)."""
-    picture = _unit_range(np.asarray(image))
+    picture = unit_range(np.asarray(image))
     picture = picture.reshape(picture.shape[:2])
     height, width = picture.shape
     colors = ["tab:orange", "tab:blue", "tab:green", "tab:red"]
-    with _style():
-        fig, axes = _subplots(1, 1, figsize=(4.6, 4.4))
+    with course_style():
+        fig, axes = subplots_grid(1, 1, figsize=(4.6, 4.4))
         ax = axes[0, 0]
         ax.imshow(picture, cmap="gray", vmin=0.0, vmax=1.0)
         for (label, side), color in zip(fields.items(), colors, strict=False):
@@ -124,7 +124,7 @@ def plot_receptive_fields(
             ax.plot([], [], color=color, linewidth=2.5, label=f"{label}: {side}×{side} px")
         ax.set_xlim(-0.5, width - 0.5)
         ax.set_ylim(height - 0.5, -0.5)
-        _clean_image_axis(ax)
+        clean_image_axis(ax)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncols=1, frameon=False)
-        _suptitle(fig, title)
+        set_suptitle(fig, title)
     return fig

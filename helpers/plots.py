@@ -68,7 +68,7 @@ _RC = {
 
 
 @contextmanager
-def _style():
+def course_style():
     """The course look, applied only to figures created inside this context.
 
     Only the course's own keys are restored afterwards. ``plt.rc_context`` would restore every
@@ -83,14 +83,16 @@ def _style():
         plt.rcParams.update(saved)
 
 
-def _subplots(nrows: int, ncols: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure, Any]:
+def subplots_grid(
+    nrows: int, ncols: int, figsize: tuple[float, float], **kwargs
+) -> tuple[Figure, Any]:
     """A constrained-layout figure with a 2-D array of axes."""
     return plt.subplots(
         nrows, ncols, figsize=figsize, squeeze=False, layout="constrained", **kwargs
     )
 
 
-def _suptitle(fig: Figure, title: str | None) -> None:
+def set_suptitle(fig: Figure, title: str | None) -> None:
     if title:
         fig.suptitle(title)
 
@@ -122,7 +124,7 @@ def _as_class_ids(values: Any, name: str) -> np.ndarray:
     return values.astype(int)
 
 
-def _unit_range(images: Any) -> np.ndarray:
+def unit_range(images: Any) -> np.ndarray:
     """Images (one or a batch) as float32 in [0, 1], the scale decided for all of them at once.
 
     Integer images are divided by 255; float images only when their overall maximum is
@@ -169,10 +171,10 @@ def _show(ax, image: np.ndarray, **kwargs) -> None:
         ax.imshow(shown, cmap="gray", vmin=0.0, vmax=1.0, **kwargs)
     else:
         ax.imshow(shown, **kwargs)
-    _clean_image_axis(ax)
+    clean_image_axis(ax)
 
 
-def _clean_image_axis(ax) -> None:
+def clean_image_axis(ax) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
@@ -200,8 +202,8 @@ def _image_grid(
     width = max(1.5, widest + 0.3)  # inches per panel: room for the widest title line
     height = min(width, 1.8) + 0.2 * lines  # the image, plus one text line per title line
     figure_width = max(width * ncols, 1.15 * _text_width(title or "", 13) + 0.5)  # bold suptitle
-    with _style():
-        fig, axes = _subplots(nrows, ncols, figsize=(figure_width, height * nrows + 0.4))
+    with course_style():
+        fig, axes = subplots_grid(nrows, ncols, figsize=(figure_width, height * nrows + 0.4))
         for i, ax in enumerate(axes.flat):
             if i >= n:
                 ax.axis("off")
@@ -209,7 +211,7 @@ def _image_grid(
             _show(ax, images[i])
             if titles[i]:
                 ax.set_title(titles[i], fontsize=TITLE_SIZE, color=colors[i] or "black")
-        _suptitle(fig, title)
+        set_suptitle(fig, title)
     return fig
 
 
@@ -300,8 +302,8 @@ def plot_history(
         )
 
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    with _style():
-        fig, axes = _subplots(1, len(present), figsize=(5.2 * len(present), 3.8))
+    with course_style():
+        fig, axes = subplots_grid(1, len(present), figsize=(5.2 * len(present), 3.8))
         for ax, metric in zip(axes[0], present, strict=True):
             all_values: list[float] = []
             for i, (label, run) in enumerate(runs.items()):
@@ -340,7 +342,7 @@ def plot_history(
                 )
             ax.grid(True)
             ax.legend()
-        _suptitle(fig, title)
+        set_suptitle(fig, title)
     return fig
 
 
@@ -402,7 +404,7 @@ def show_images(
                     f"pred: {_class_name(pred[i], class_names)}"
                 )
                 colors[i] = RIGHT_COLOR if true[i] == pred[i] else WRONG_COLOR
-    return _image_grid(_unit_range(batch), titles, colors, ncols, title)
+    return _image_grid(unit_range(batch), titles, colors, ncols, title)
 
 
 def _call_augment(augment: Callable, batch: np.ndarray) -> Any:
@@ -459,7 +461,7 @@ def show_augmentations(
     augmented = [np.asarray(_call_augment(augment, batch))[0] for _ in range(n)]
     # The original and the augmentations are scaled for display separately, so a uint8
     # original and float augmentations on the 0-255 scale look alike.
-    panels = [_unit_range(original)] + (list(_unit_range(np.stack(augmented))) if n else [])
+    panels = [unit_range(original)] + (list(unit_range(np.stack(augmented))) if n else [])
     titles = ["original"] + [f"augmented {i}" for i in range(1, n + 1)]
     fig = _image_grid(panels, titles, [None] * len(panels), ncols, title)
     fig.axes[0].title.set_fontweight("bold")
@@ -518,8 +520,8 @@ def plot_confusion_matrix(
     names = [str(c) for c in class_names]
     rotate = max((len(name) for name in names), default=0) > 4
     size = min(max(4.5, 0.6 * k + 2.5), 12.0)
-    with _style():
-        fig, axes = _subplots(1, 1, figsize=(size + 1.0, size))
+    with course_style():
+        fig, axes = subplots_grid(1, 1, figsize=(size + 1.0, size))
         ax = axes[0, 0]
         display = ConfusionMatrixDisplay(shares if normalize else counts, display_labels=names)
         display.plot(
@@ -580,8 +582,8 @@ def show_misclassified(
         )
     wrong = np.flatnonzero(true != pred)
     if len(wrong) == 0:
-        with _style():
-            fig, axes = _subplots(1, 1, figsize=(5, 1.8))
+        with course_style():
+            fig, axes = subplots_grid(1, 1, figsize=(5, 1.8))
             ax = axes[0, 0]
             ax.axis("off")
             ax.text(
@@ -593,7 +595,7 @@ def show_misclassified(
                 fontsize=13,
                 transform=ax.transAxes,
             )
-            _suptitle(fig, title)
+            set_suptitle(fig, title)
         return fig
 
     probs = None if probabilities is None else _to_numpy(probabilities).astype(float)
@@ -614,7 +616,7 @@ def show_misclassified(
         titles.append(text)
     if title and len(shown) < len(wrong):
         title = f"{title} (first {len(shown)} of {len(wrong)})"
-    panels = _unit_range(batch)[shown]  # scaled like the whole batch
+    panels = unit_range(batch)[shown]  # scaled like the whole batch
     return _image_grid(panels, titles, [WRONG_COLOR] * len(shown), ncols, title)
 
 
@@ -649,8 +651,8 @@ def plot_roc_curve(
     if s.ndim == 2:
         s = s[:, 0] if s.shape[1] == 1 else s[:, 1]
 
-    with _style():
-        fig, axes = _subplots(1, 1, figsize=(5.2, 5.0))
+    with course_style():
+        fig, axes = subplots_grid(1, 1, figsize=(5.2, 5.0))
         ax = axes[0, 0]
         RocCurveDisplay.from_predictions(
             y,
@@ -712,8 +714,8 @@ def plot_cv_scores(
     if values.max() <= 1:
         high = min(high, 1.0 + 0.2 * spread)
 
-    with _style():
-        fig, axes = _subplots(1, 1, figsize=(max(4.5, 0.8 * len(values) + 2.5), 3.8))
+    with course_style():
+        fig, axes = subplots_grid(1, 1, figsize=(max(4.5, 0.8 * len(values) + 2.5), 3.8))
         ax = axes[0, 0]
         bars = ax.bar(folds, values, color="#9ecae1", edgecolor="#3182bd", width=0.6, zorder=2)
         ax.bar_label(bars, labels=[f"{v:.3f}" for v in values], padding=2, fontsize=8)
@@ -777,8 +779,8 @@ def plot_comparison(
         panels.append((secondary, second))
 
     positions = np.arange(len(labels))
-    with _style():
-        fig, axes = _subplots(
+    with course_style():
+        fig, axes = subplots_grid(
             1,
             len(panels),
             figsize=(4.6 * len(panels) + 1.6, 0.5 * len(labels) + 1.6),
@@ -809,7 +811,7 @@ def plot_comparison(
             ax.grid(True, axis="x")
         axes[0, 0].set_yticks(positions, labels)
         axes[0, 0].invert_yaxis()
-        _suptitle(fig, title)
+        set_suptitle(fig, title)
     return fig
 
 
@@ -850,8 +852,8 @@ def plot_filters(
             f"has {in_ch}. Pick one input channel, e.g. kernel[:, :, :1, :]"
         )
     nrows, ncols = _grid_shape(out_ch, ncols)
-    with _style():
-        fig, axes = _subplots(nrows, ncols, figsize=(1.2 * ncols + 0.3, 1.3 * nrows + 0.6))
+    with course_style():
+        fig, axes = subplots_grid(nrows, ncols, figsize=(1.2 * ncols + 0.3, 1.3 * nrows + 0.6))
         for i, ax in enumerate(axes.flat):
             if i >= out_ch:
                 ax.axis("off")
@@ -863,9 +865,9 @@ def plot_filters(
                 ax.imshow(scaled[:, :, 0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
             else:
                 ax.imshow(scaled, interpolation="nearest")
-            _clean_image_axis(ax)
+            clean_image_axis(ax)
             ax.set_title(f"filter {i}", fontsize=9)
-        _suptitle(fig, title)
+        set_suptitle(fig, title)
         fig.supxlabel(
             "each filter scaled to its own range: darkest = lowest weight, brightest = highest",
             fontsize=8,
@@ -916,8 +918,10 @@ def plot_feature_maps(
         raise ValueError(f"got {len(maps)} feature maps but {len(layer_names)} layer_names")
 
     ncols = max(1, min(int(max_channels), max(m.shape[-1] for m in maps)))
-    with _style():
-        fig, axes = _subplots(len(maps), ncols, figsize=(1.3 * ncols + 1.2, 1.35 * len(maps) + 0.6))
+    with course_style():
+        fig, axes = subplots_grid(
+            len(maps), ncols, figsize=(1.3 * ncols + 1.2, 1.35 * len(maps) + 0.6)
+        )
         titled: set[int] = set()
         for row, (fmap, name) in enumerate(zip(maps, layer_names, strict=True)):
             height, width, channels = fmap.shape
@@ -927,7 +931,7 @@ def plot_feature_maps(
                     ax.axis("off")
                     continue
                 ax.imshow(fmap[:, :, col], cmap="viridis", interpolation="nearest")
-                _clean_image_axis(ax)
+                clean_image_axis(ax)
                 if col not in titled:  # label each column once, on its first panel
                     ax.set_title(f"channel {col}", fontsize=8)
                     titled.add(col)
@@ -938,5 +942,5 @@ def plot_feature_maps(
                 ha="right",
                 va="center",
             )
-        _suptitle(fig, title)
+        set_suptitle(fig, title)
     return fig

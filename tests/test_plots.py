@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import os
-from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -22,7 +21,6 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from helpers import plots  # noqa: E402
 
-MNIST = Path("/work/shared/data/mnist.npz")
 DIGITS = [str(d) for d in range(10)]
 
 
@@ -40,10 +38,8 @@ def _close_figures_and_forbid_show(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def mnist():
-    if not MNIST.exists():
-        pytest.skip(f"the MNIST file {MNIST} is not on this machine")
-    with np.load(MNIST) as data:
+def mnist(course_data):
+    with np.load(course_data("mnist")) as data:
         return {key: data[key][:1000] for key in ("x_train", "y_train", "x_test", "y_test")}
 
 

@@ -7,9 +7,11 @@ reads every helpers source file, including modules ``import helpers`` does not l
 """
 
 import ast
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from helpers.config import REPO
 
@@ -142,3 +144,45 @@ def test_the_static_check_sees_imports_inside_try_blocks():
     tree = ast.parse("try:\n    import fcntl\nexcept ImportError:\n    pass\n")
     assert module_level_imports(tree) == {"fcntl"}
     assert module_level_imports(ast.parse("def f():\n    import resource\n")) == set()
+
+
+# --- tests that run the same on any checkout ----------------------------------------------------
+
+#: Where checkouts and data live on someone's machine: the folder holding this checkout (e.g. the
+#: one with ../shared/data) and the usual homes. A test must reach these through settings.
+MACHINE_ROOTS = tuple(
+    root
+    for root in (f"{REPO.parent.as_posix().rstrip('/')}/", "/home/", "/Users/", "/root/")
+    if root != "/"
+)
+
+
+def machine_paths(source: str) -> list[str]:
+    """The string constants of a Python source that name a path on this or a user's machine."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value.replace("\\", "/")
+            if text.startswith(MACHINE_ROOTS) or re.match(r"[A-Za-z]:/Users/", text):
+                found.append(node.value)
+    return found
+
+
+def test_no_test_names_an_absolute_path_of_a_machine():
+    here = Path(__file__).name  # this file holds the examples
+    sources = [p for p in sorted((REPO / "tests").rglob("*.py")) if p.name != here]
+    assert len(sources) >= 20
+    offenders = {
+        str(source.relative_to(REPO)): paths
+        for source in sources
+        if (paths := machine_paths(source.read_text(encoding="utf-8")))
+    }
+    assert not offenders, f"find data through the course_data fixture instead: {offenders}"
+
+
+def test_the_path_check_sees_a_hard_coded_data_file():
+    old_line = f'MNIST = Path("{REPO.parent.as_posix()}/shared/data/mnist.npz")\n'
+    assert machine_paths(old_line) == [f"{REPO.parent.as_posix()}/shared/data/mnist.npz"]
+    assert machine_paths('p = Path("/home/ana/cnn-labs/data/mnist.npz")\n')
+    assert machine_paths('p = "C:\\\\Users\\\\ana\\\\data"\n')
+    assert machine_paths('p = tmp_path / "data" / "mnist.npz"\n') == []

@@ -1,6 +1,7 @@
 """The course's data layer: an artifact registry, verified fetching and ready-to-train loaders."""
 
-from helpers.data.fetch import cached_info, fetch, source_of
+from helpers.data.errors import DataError
+from helpers.data.fetch import cached_info, fetch, locate, source_of
 from helpers.data.folders import (
     FolderReport,
     FolderScan,
@@ -8,7 +9,7 @@ from helpers.data.folders import (
     load_images,
     scan_image_folder,
 )
-from helpers.data.registry import ARTIFACTS, Artifact, DataError, get_artifact
+from helpers.data.registry import ARTIFACTS, Artifact, get_artifact
 
 __all__ = [
     "ARTIFACTS",
@@ -21,6 +22,7 @@ __all__ = [
     "fetch",
     "get_artifact",
     "load_images",
+    "locate",
     "scan_image_folder",
     "source_of",
 ]

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from helpers.config import DATA_ENV, MIRROR_ENV, data_dir, mirror_dir
 from helpers.data.derive import KEEP_SOURCE_ENV
-from helpers.data.fetch import cached_info, derive_only_note, fetch, human_size, source_of
+from helpers.data.errors import DataError
+from helpers.data.fetch import cached_info, fetch
 from helpers.data.folders import check_image_folder
 from helpers.data.plan import format_plan, make_plan
-from helpers.data.registry import ARTIFACTS, Artifact, DataError
+from helpers.data.registry import ARTIFACTS
+from helpers.data.store import human_size
 
 __all__ = ["human_size", "main", "parser"]
 
@@ -33,46 +35,25 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
     print(f"warning: {message}", file=sys.stderr)
 
 
-def why_fetch_all_skips(artifact: Artifact, source: str) -> str | None:
-    """Why ``fetch all`` leaves an artifact out, or None when it fetches it."""
-    if artifact.optional and derive_only_note(data_dir() / artifact.filename).is_file():
-        return (
-            f"optional; {artifact.filename} is in the cache only until the data set derived "
-            f"from it is done (fetch {artifact.name} by name to keep it)"
-        )
-    if artifact.optional and source not in ("cache", "mirror"):
-        return f"optional, and {artifact.filename} is not in the mirror"
-    if source == "missing":
-        return (
-            f"{artifact.filename} has no public download and is not in the mirror; set "
-            f"{MIRROR_ENV} to a folder that has it (e.g. ../shared/data beside the repository)"
-        )
-    return None
-
-
 def fetch_all(progress: bool, keep_source: bool | None = None) -> int:
     """Fetch every artifact the mirror, cache or internet can provide; returns the exit code."""
-    if progress:
-        print("Plan:")
-        print(format_plan(make_plan()), flush=True)
-        print()
     # Decided up front, as the plan says: what one fetch brings along (a source archive kept
     # with --keep-source) does not make an optional artifact part of this run.
-    reasons = {
-        name: why_fetch_all_skips(artifact, source_of(artifact))
-        for name, artifact in ARTIFACTS.items()
-    }
+    steps = make_plan(list(ARTIFACTS.values()))
+    if progress:
+        print("Plan:")
+        print(format_plan(steps), flush=True)
+        print()
     failures = 0
-    for artifact in ARTIFACTS.values():
-        reason = reasons[artifact.name]
-        if reason:
-            print(f"skip {artifact.name}: {reason}")
+    for step in steps:
+        if step.action in ("skip", "unavailable"):
+            print(f"skip {step.name}: {step.lines[0]}")
             continue
         try:
-            path = fetch(artifact, progress=progress, keep_source=keep_source)
-            print(f"{artifact.name}: {path}")
+            path = fetch(ARTIFACTS[step.name], progress=progress, keep_source=keep_source)
+            print(f"{step.name}: {path}")
         except DataError as error:
-            print(f"error: {artifact.name}: {error}", file=sys.stderr)
+            print(f"error: {step.name}: {error}", file=sys.stderr)
             failures += 1
     return 2 if failures else 0
 
@@ -82,8 +63,6 @@ def run_fetch(args: argparse.Namespace) -> int:
     progress = not args.quiet
     keep_source = True if args.keep_source else None
     if args.name == "all":
-        if args.accept_sha256:
-            raise DataError("--accept-sha256 applies to one artifact: fetch it by name.")
         return fetch_all(progress, keep_source)
     if progress:
         step = make_plan([ARTIFACTS[args.name]] if args.name in ARTIFACTS else [])
@@ -91,13 +70,7 @@ def run_fetch(args: argparse.Namespace) -> int:
             print("Plan:")
             print(format_plan(step), flush=True)
     extract = False if args.no_extract else None
-    path = fetch(
-        args.name,
-        extract=extract,
-        progress=progress,
-        accept_sha256=args.accept_sha256,
-        keep_source=keep_source,
-    )
+    path = fetch(args.name, extract=extract, progress=progress, keep_source=keep_source)
     print(path)
     return 0
 
@@ -189,12 +162,6 @@ def parser() -> argparse.ArgumentParser:
         help="keep a source archive downloaded to derive an artifact (chest_xray: the 1.2 GB "
         f"ChestXRay2017.zip); default: delete it afterwards unless {KEEP_SOURCE_ENV}=1",
     )
-    fetch_cmd.add_argument(
-        "--accept-sha256",
-        metavar="SHA256",
-        help="accept a download whose sha256 differs from an UNCONFIRMED pinned value "
-        "(the error of such a mismatch prints this option with the right value)",
-    )
     fetch_cmd.set_defaults(run=run_fetch)
 
     info_cmd = commands.add_parser(
@@ -230,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: nothing half-written was kept; run the command again.", file=sys.stderr)
+        print(
+            "interrupted: no file was left half-written under its final name (a partial "
+            "download is kept, so running the command again resumes it).",
+            file=sys.stderr,
+        )
         return 130
 
 

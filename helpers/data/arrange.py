@@ -8,7 +8,11 @@ from pathlib import Path
 
 from helpers.data.errors import DataError
 
-__all__ = ["CHEST_XRAY_CLASSES", "CHEST_XRAY_SPLITS", "arrange_chest_xray_full"]
+__all__ = ["CHEST_XRAY_CLASSES", "CHEST_XRAY_SPLITS", "JUNK_NAMES", "arrange_chest_xray_full"]
+
+#: Files and folders operating systems leave behind (compared case-insensitively): macOS resource
+#: forks and desktop junk. Skipped in zips, in extracted archives and in image folders alike.
+JUNK_NAMES = frozenset({"__macosx", ".ds_store", "thumbs.db", "desktop.ini"})
 
 #: The split folders of the Kermany chest X-ray layout (``val/`` only in some copies) and classes.
 CHEST_XRAY_SPLITS = ("train", "val", "test")
@@ -32,7 +36,9 @@ def _find_chest_xray_root(folder: Path, max_depth: int = 3) -> Path | None:
             child
             for parent in level
             for child in sorted(parent.iterdir())
-            if child.is_dir() and not child.name.startswith((".", "__MACOSX"))
+            if child.is_dir()
+            and not child.name.startswith(".")
+            and child.name.casefold() not in JUNK_NAMES
         ]
     return None
 

@@ -41,13 +41,15 @@ from PIL import Image
 from tqdm import tqdm
 
 from helpers.config import MIRROR_ENV, REPO
-from helpers.data.fetch import (
+from helpers.data.download import download
+from helpers.data.errors import DataError
+from helpers.data.registry import CHEST_XRAY_CLASSES, CHEST_XRAY_SPLITS, Artifact
+from helpers.data.store import (
     MARKER,
-    adopt_unrecorded,
+    Source,
     cache_folder,
+    check_mirror_copy,
     derive_only_note,
-    download,
-    find_in_mirror,
     human_size,
     install_folder,
     is_junk_member,
@@ -59,13 +61,6 @@ from helpers.data.fetch import (
     temporary_file,
     temporary_folder,
     verified_cache_hash,
-)
-from helpers.data.registry import (
-    CHEST_XRAY_CLASSES,
-    CHEST_XRAY_SPLITS,
-    Artifact,
-    DataError,
-    get_artifact,
 )
 
 __all__ = [
@@ -105,23 +100,6 @@ class Recipe:
     upscale: bool = False
     format: str = "JPEG"
     quality: int = 90
-
-    @classmethod
-    def from_dict(cls, values: dict, source: Path) -> Recipe:
-        """A recipe from the manifest's ``recipe`` object; a DataError names what is unsupported."""
-        recipe = cls(**values)
-        problems = []
-        if recipe.mode != "L":
-            problems.append(f"mode {recipe.mode!r} (only 'L')")
-        if recipe.resample not in RESAMPLING:
-            problems.append(f"resample {recipe.resample!r} (only {', '.join(RESAMPLING)})")
-        if recipe.format != "JPEG":
-            problems.append(f"format {recipe.format!r} (only 'JPEG')")
-        if recipe.upscale:
-            problems.append("upscale true (images are never enlarged)")
-        if problems:
-            raise DataError(f"{source}: unsupported recipe: {'; '.join(problems)}.")
-        return recipe
 
     def describe(self) -> str:
         """One line for plans and progress: "grayscale, shorter side 256 px (LANCZOS, ...)"."""
@@ -209,7 +187,7 @@ def load_manifest(path: Path | str) -> Manifest:
         raw = path.read_bytes()
         data = json.loads(raw)
         images = tuple(ManifestImage(*entry) for entry in data["images"])
-        recipe = Recipe.from_dict(data["recipe"], path)
+        recipe = Recipe(**data["recipe"])
         manifest = Manifest(
             path=path,
             sha256=hashlib.sha256(raw).hexdigest(),
@@ -224,7 +202,13 @@ def load_manifest(path: Path | str) -> Manifest:
             "It is part of the course repository: restore it with `git checkout -- "
             f"{path.name}` (in {path.parent})."
         ) from error
-    problems = []
+    supported = {"mode": "L", "format": "JPEG", "upscale": False, "resample": "LANCZOS"}
+    problems = [
+        f"unsupported recipe: {key} {getattr(recipe, key)!r} (only {value!r}; images are never "
+        "enlarged)"
+        for key, value in supported.items()
+        if getattr(recipe, key) != value
+    ]
     declared = data.get("counts")
     if declared is not None and declared != manifest.counts():
         problems.append(f"its counts {declared} do not match its images {manifest.counts()}")
@@ -559,26 +543,21 @@ def keep_source_setting(keep_source: bool | None) -> bool:
     return os.environ.get(KEEP_SOURCE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def source_archive(source: Artifact, progress: bool) -> tuple[Path, str, str]:
+def source_archive(source: Artifact, where: Source, progress: bool) -> tuple[Path, str, str]:
     """The verified source archive, its sha256 and where it was: "mirror", "cache" or "download".
 
-    A mirror copy is verified against SHA256SUMS and read in place (nothing is copied). A
-    download gets a ``.delete-after-deriving`` note, so it is deleted once a derivation succeeds,
-    even one that succeeds only on a later run.
+    ``where`` is what ``locate`` decided for ``source``. A mirror copy is verified against
+    SHA256SUMS and read in place (nothing is copied). A download gets a ``.delete-after-deriving``
+    note, so it is deleted once a derivation succeeds, even one that succeeds only on a later run.
     """
-    copy = find_in_mirror(source)
+    copy = where.mirror
     if copy is not None:
         say(f"{source.name}: checking {copy.path} against {copy.sums}", progress)
         digest = sha256_of(copy.path)
-        if digest != copy.sha256:
-            raise DataError(
-                f"the mirror copy {copy.path} is damaged: its sha256 is {digest}, but "
-                f"{copy.sums} expects {copy.sha256}. Replace the file with a good copy (or fix "
-                f"{MIRROR_ENV}); nothing was derived."
-            )
+        check_mirror_copy(copy, digest, "nothing was derived")
         return copy.path, digest, "mirror"
     target = cache_folder() / source.filename
-    cached = verified_cache_hash(target) or adopt_unrecorded(source, target)
+    cached = verified_cache_hash(target) if where.kind == "cache" else None
     if cached is not None:
         return target, cached, "cache"
     note = derive_only_note(target)
@@ -597,9 +576,13 @@ def source_archive(source: Artifact, progress: bool) -> tuple[Path, str, str]:
 
 
 def fetch_derived(
-    artifact: Artifact, progress: bool = True, keep_source: bool | None = None
+    artifact: Artifact,
+    source: Artifact,
+    where: Source,
+    progress: bool = True,
+    keep_source: bool | None = None,
 ) -> Path:
-    """The folder of a derived artifact: reused when current, else derived from its source."""
+    """The folder of ``artifact`` derived from ``source`` (which ``locate`` found at ``where``)."""
     if artifact.derivation is None or artifact.extract_to is None:
         raise DataError(f"{artifact.name} is not a derived artifact.")
     manifest = load_manifest(artifact.derivation.manifest)
@@ -613,23 +596,22 @@ def fetch_derived(
             f"{manifest.path} derives from {manifest.source}, but the registry entry of "
             f"{artifact.name} says {artifact.derivation.source}; the two must agree."
         )
-    source = get_artifact(artifact.derivation.source)
     say(
         f"{artifact.name}: {artifact.filename} is in no mirror and not cached, so it is derived "
         f"from {source.name} ({source.filename}) as {manifest.path.name} describes",
         progress,
     )
     try:
-        archive, digest, where = source_archive(source, progress)
+        archive, digest, obtained = source_archive(source, where, progress)
     except DataError as error:
         raise DataError(
             f"{artifact.name} has no download of its own and is derived from {source.name} "
             f"({source.filename}), but getting that failed: {error}"
         ) from error
-    derive_into(final, manifest, source, archive, digest, where, progress)
+    derive_into(final, manifest, source, archive, digest, obtained, progress)
     say(f"{artifact.name}: derived and verified into {final}", progress)
     note = derive_only_note(archive)
-    if where != "mirror" and note.is_file():
+    if obtained != "mirror" and note.is_file():
         note.unlink()
         if keep_source_setting(keep_source):
             why = "as asked" if keep_source else f"{KEEP_SOURCE_ENV} is set"

@@ -25,7 +25,9 @@ import numpy as np
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
-from helpers.data.registry import ARTIFACTS, DataError
+from helpers.data.arrange import JUNK_NAMES
+from helpers.data.errors import DataError
+from helpers.data.registry import ARTIFACTS
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -39,8 +41,6 @@ __all__ = [
 
 #: File extensions treated as images (compared case-insensitively).
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
-#: Files operating systems leave in folders; skipped without naming each one.
-SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "__macosx"})
 #: Skip reasons summarised by name and count rather than listed file by file.
 JUNK_REASONS = frozenset({"system file", "hidden folder (not scanned)"})
 #: Threads that decode images (Pillow releases the GIL while decoding).
@@ -75,7 +75,7 @@ def is_hidden(path: Path) -> bool:
 
 def why_not_an_image(path: Path) -> str | None:
     """Why a file in a class folder is not an image, or None when it is one."""
-    if path.name.casefold() in SYSTEM_FILES:
+    if path.name.casefold() in JUNK_NAMES:
         return "system file"
     if is_hidden(path):
         return "hidden file"
@@ -89,7 +89,7 @@ def visible_subfolders(folder: Path) -> list[Path]:
     return sorted(
         entry
         for entry in folder.iterdir()
-        if entry.is_dir() and not is_hidden(entry) and entry.name.casefold() not in SYSTEM_FILES
+        if entry.is_dir() and not is_hidden(entry) and entry.name.casefold() not in JUNK_NAMES
     )
 
 
@@ -122,7 +122,7 @@ def list_class_files(class_dir: Path) -> tuple[list[Path], list[tuple[Path, str]
     for folder, subfolders, names in os.walk(class_dir):
         here = Path(folder)
         for name in list(subfolders):
-            if name.startswith(".") or name.casefold() in SYSTEM_FILES:
+            if name.startswith(".") or name.casefold() in JUNK_NAMES:
                 subfolders.remove(name)
                 skipped.append((here / name, "hidden folder (not scanned)"))
         for name in names:

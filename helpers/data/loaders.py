@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.data.fetch import DataError, fetch
+from helpers.data.errors import DataError
+from helpers.data.fetch import fetch
 from helpers.data.folders import load_images, scan_image_folder, split_table
 
 __all__ = [

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from helpers.config import data_dir
-from helpers.data.fetch import (
-    derive_only_note,
-    find_in_mirror,
-    human_size,
-    partial_of,
-    read_sidecar,
-    source_of,
-)
+from helpers.config import MIRROR_ENV, data_dir
+from helpers.data.derive import KEEP_SOURCE_ENV, keep_source_setting, load_manifest
+from helpers.data.download import partial_of
+from helpers.data.fetch import locate
 from helpers.data.registry import ARTIFACTS, Artifact, get_artifact
+from helpers.data.store import derive_only_note, human_size
 
 __all__ = ["Step", "format_plan", "make_plan", "verification_of"]
 
@@ -40,15 +36,11 @@ class Step:
 
 def verification_of(artifact: Artifact) -> str:
     """How a download of ``artifact`` is checked, in words."""
-    if artifact.sha256 and artifact.sha256_unconfirmed:
-        return (
-            "size pinned; sha256 pinned but UNCONFIRMED (a mismatch is kept aside for you to "
-            "accept with --accept-sha256)"
-        )
     if artifact.sha256:
         return "sha256 pinned" + (" and size" if artifact.size else "")
     if artifact.size:
-        return "size pinned (no published sha256)"
+        crc = "; every zip member's CRC is checked" if artifact.is_archive else ""
+        return f"size pinned (no published sha256){crc}"
     if artifact.is_archive:
         return "no size or sha256 published: every zip member's CRC is checked on reading"
     return "no size or sha256 published: unchecked"
@@ -82,17 +74,15 @@ def download_lines(artifact: Artifact) -> tuple[list[str], int, bool]:
 
 def derive_step(artifact: Artifact) -> Step:
     """The plan of a derived artifact: fetch its source, derive, then keep or delete the source."""
-    from helpers.data.derive import KEEP_SOURCE_ENV, keep_source_setting, load_manifest
-
     assert artifact.derivation is not None
     manifest = load_manifest(artifact.derivation.manifest)
     source = get_artifact(artifact.derivation.source)
     step = Step(artifact.name, "derive")
-    where = source_of(source)
+    found = locate(source)
+    where = found.kind
     downloaded = False
     if where == "mirror":
-        copy = find_in_mirror(source)
-        step.lines.append(f"read {source.filename} in place from the mirror: {copy and copy.path}")
+        step.lines.append(f"read {source.filename} in place from the mirror: {found.path}")
     elif where == "cache":
         step.lines.append(f"use {source.filename} from the cache")
         downloaded = derive_only_note(data_dir() / source.filename).is_file()
@@ -121,25 +111,26 @@ def derive_step(artifact: Artifact) -> Step:
 
 def step_of(artifact: Artifact) -> Step:
     """What ``fetch all`` does with one artifact, given the mirror and cache as they are now."""
-    where = source_of(artifact)
+    source = locate(artifact)
+    where = "cache" if source.kind == "derived" else source.kind
     target = data_dir() / artifact.filename
     if artifact.optional and derive_only_note(target).is_file():
         return Step(
             artifact.name,
             "skip",
-            [f"{target.name} is in the cache only until the set derived from it is done"],
+            [
+                f"optional; {target.name} is in the cache only until the data set derived from it "
+                f"is done (fetch {artifact.name} by name to keep it)"
+            ],
         )
     if where == "cache":
-        cached = target.is_file() and read_sidecar(target) is not None
-        what = target if cached else data_dir() / str(artifact.extract_to)
-        return Step(artifact.name, "cached", [f"in the cache: {what}"])
-    if where == "mirror":
-        copy = find_in_mirror(artifact)
-        size = human_size(copy.path.stat().st_size) if copy else "-"
+        return Step(artifact.name, "cached", [f"in the cache: {source.path}"])
+    if source.path is not None and where == "mirror":
+        size = human_size(source.path.stat().st_size)
         return Step(
             artifact.name,
             "copy",
-            [f"copy from the mirror: {copy and copy.path} ({size}), checked against SHA256SUMS"],
+            [f"copy from the mirror: {source.path} ({size}), checked against SHA256SUMS"],
         )
     if artifact.optional:
         words, _, _ = size_text(artifact)
@@ -147,17 +138,21 @@ def step_of(artifact: Artifact) -> Step:
         return Step(
             artifact.name,
             "skip",
-            [
-                f"skipped (optional, {how}); fetch it by name: python -m helpers.data fetch "
-                f"{artifact.name}"
-            ],
+            [f"optional, {how}; fetch it by name: python -m helpers.data fetch {artifact.name}"],
         )
     if where == "derive":
         return derive_step(artifact)
     if where == "download":
         lines, size, approximate = download_lines(artifact)
         return Step(artifact.name, "download", lines, size, approximate, internet=True)
-    return Step(artifact.name, "unavailable", ["no public download and not in the mirror"])
+    return Step(
+        artifact.name,
+        "unavailable",
+        [
+            f"{artifact.filename} has no public download and is not in the mirror; set "
+            f"{MIRROR_ENV} to a folder that has it (e.g. ../shared/data beside the repository)"
+        ],
+    )
 
 
 def make_plan(artifacts: list[Artifact] | None = None) -> list[Step]:

@@ -53,9 +53,6 @@ class Artifact:
     optional: bool = False
     #: Post-extraction hook: called with the freshly extracted folder before it is moved into place.
     prepare: Callable[[Path], None] | None = None
-    #: Why the pinned ``sha256`` is not confirmed (empty when it is): on a mismatch the download is
-    #: kept aside and the user may accept it explicitly instead of having it discarded.
-    sha256_unconfirmed: str = ""
     #: Rough download size for plans when the exact ``size`` is not pinned (never checked).
     approx_size: int | None = None
     #: For artifacts without a public download: how ``fetch`` derives them from one that has.
@@ -90,7 +87,7 @@ CATS_AND_DOGS = Artifact(
     name="cats_and_dogs",
     filename="cats_and_dogs_filtered.zip",
     url="https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
-    sha256="91af24e0be191e9380dafc8710d0933fa826ec8e51f26f85c1fddba4e8018e3f",
+    sha256=None,
     size=68_606_236,
     licence="Kaggle Dogs vs. Cats competition terms (research and education use)",
     citation=(
@@ -102,16 +99,13 @@ CATS_AND_DOGS = Artifact(
         "validation/ 500 + 500 (JPEG, RGB)."
     ),
     extract_to="cats_and_dogs_filtered",
-    sha256_unconfirmed=(
-        "it comes from a third-party Git LFS pointer (GitHub HubBucket-Team/depot, a fork of "
-        "plaidml/depot) and was never checked against the real file; only the size, "
-        "68,606,236 bytes, is confirmed by many public download logs"
-    ),
     notes=(
-        "The sha256 comes from a third-party Git LFS pointer (HubBucket-Team/depot) whose size, "
-        "68,606,236 bytes, matches the canonical zip; it could not be checked against the real "
-        "file. The course mirror's zip (68,492,311 bytes, sha256 8bf7c54d...) is a rebuild whose "
-        "images are byte-identical to the originals (it leaves out the zip's vectorize.py script)."
+        "Checked by size only: 68,606,236 bytes, confirmed by many public download logs. No "
+        "sha256 is pinned because the only one found (91af24e0..., from a third-party Git LFS "
+        "pointer, HubBucket-Team/depot) could not be checked against the real file; every zip "
+        "member's CRC is checked on extraction. The course mirror's zip (68,492,311 bytes, sha256 "
+        "8bf7c54d...) is a rebuild whose images are byte-identical to the originals (it leaves "
+        "out the zip's vectorize.py script)."
     ),
 )
 

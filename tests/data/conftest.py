@@ -7,7 +7,6 @@ import functools
 import hashlib
 import importlib
 import io
-import os
 import re
 import threading
 import zipfile
@@ -20,16 +19,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.config import REPO
 from helpers.data import registry
 from helpers.data.derive import ManifestImage, Recipe, write_manifest
 from helpers.data.registry import Artifact
 
-#: The fetch module (``helpers.data.fetch`` the attribute is the re-exported function).
-fetch_module = importlib.import_module("helpers.data.fetch")
-
-#: The real course mirror (read only): the configured one, else ../shared/data beside the repo.
-REAL_MIRROR = Path(os.environ.get("CNN_LABS_MIRROR") or REPO.parent / "shared" / "data")
+#: The downloader (its module, for settings a test changes).
+download_module = importlib.import_module("helpers.data.download")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -109,7 +104,7 @@ def isolated_data(tmp_path, monkeypatch) -> Path:
     cache = tmp_path / "cache"
     monkeypatch.setenv("CNN_LABS_DATA", str(cache))
     monkeypatch.setenv("CNN_LABS_MIRROR", "")
-    monkeypatch.setattr(fetch_module, "TIMEOUT", 10)
+    monkeypatch.setattr(download_module, "TIMEOUT", 10)
     return cache
 
 
@@ -136,12 +131,10 @@ def make(tmp_path, monkeypatch) -> SimpleNamespace:
 
 
 @pytest.fixture
-def shared_mirror(isolated_data, monkeypatch) -> Path:
+def shared_mirror(real_mirror, isolated_data, monkeypatch) -> Path:
     """Use the real course mirror (with a temporary cache); skips the test when it is absent."""
-    if not (REAL_MIRROR / "SHA256SUMS").is_file():
-        pytest.skip(f"course mirror {REAL_MIRROR} absent (set CNN_LABS_MIRROR)")
-    monkeypatch.setenv("CNN_LABS_MIRROR", str(REAL_MIRROR))
-    return REAL_MIRROR
+    monkeypatch.setenv("CNN_LABS_MIRROR", str(real_mirror))
+    return real_mirror
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -265,38 +258,29 @@ def range_server(tmp_path, monkeypatch):
 
 
 @functools.cache
-def real_chest_xrays() -> dict[str, bytes] | None:
-    """The course's 1,950 X-rays as {"train/NORMAL/IM-0115-0001.jpeg": bytes}, or None.
+def real_chest_xrays(source: Path) -> dict[str, bytes]:
+    """The course's 1,950 X-rays as {"train/NORMAL/IM-0115-0001.jpeg": bytes}.
 
-    Read from the mirror's chest_xray_small.zip, else from a chest_xray_small/ folder in the
-    repository's data cache. Never written to the repository.
+    Read from ``source``: the chest_xray_small.zip of the mirror or cache, or the derived
+    chest_xray_small/ folder in the cache. Never written to the repository.
     """
-    archive = REAL_MIRROR / "chest_xray_small.zip"
-    if archive.is_file():
-        with zipfile.ZipFile(archive) as zipped:
-            return {
-                info.filename.split("/", 1)[1]: zipped.read(info)
-                for info in zipped.infolist()
-                if not info.is_dir()
-            }
-    folder = REPO / "data" / "chest_xray_small"
-    if (folder / "train").is_dir():
+    if source.is_dir():
         return {
-            str(path.relative_to(folder).as_posix()): path.read_bytes()
-            for path in sorted(folder.rglob("*.jpeg"))
+            str(path.relative_to(source).as_posix()): path.read_bytes()
+            for path in sorted(source.rglob("*.jpeg"))
         }
-    return None
+    with zipfile.ZipFile(source) as zipped:
+        return {
+            info.filename.split("/", 1)[1]: zipped.read(info)
+            for info in zipped.infolist()
+            if not info.is_dir()
+        }
 
 
 @pytest.fixture
-def chest_xrays() -> dict[str, bytes]:
-    """Real X-rays (see real_chest_xrays); skips the test when neither source is available."""
-    images = real_chest_xrays()
-    if images is None:
-        pytest.skip(
-            f"needs real X-rays: {REAL_MIRROR}/chest_xray_small.zip or data/chest_xray_small"
-        )
-    return images
+def chest_xrays(course_data) -> dict[str, bytes]:
+    """Real X-rays, found as the course finds chest_xray (see real_chest_xrays); else skips."""
+    return real_chest_xrays(course_data("chest_xray"))
 
 
 def canonical_archive(

@@ -104,22 +104,10 @@ def test_info_without_a_mirror_shows_the_plan_before_anything_is_fetched(isolate
     assert not isolated_data.exists(), "info created or fetched something"
 
 
-def test_accept_sha256_on_the_command_line(make, range_server, monkeypatch, capsys, isolated_data):
-    (range_server.folder / "toy.bin").write_bytes(b"the real file")
-    toy = make.artifact(
-        url=range_server.url("toy.bin"),
-        sha256=make.sha256(b"a third party's guess"),
-        sha256_unconfirmed="nobody checked it",
-    )
-    monkeypatch.setitem(registry.ARTIFACTS, "toy", toy)
-    assert cli.main(["fetch", "toy", "-q"]) == 2
-    err = capsys.readouterr().err
-    command = f"python -m helpers.data fetch toy --accept-sha256 {make.sha256(b'the real file')}"
-    assert command in err and "UNCONFIRMED" in err
-    assert cli.main(command.split()[3:] + ["-q"]) == 0
-    assert capsys.readouterr().out.strip() == str(isolated_data / "toy.bin")
-    assert cli.main(["fetch", "all", "--accept-sha256", "0" * 64]) == 2
-    assert "applies to one artifact" in capsys.readouterr().err
+def test_there_is_no_option_to_accept_another_sha256(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["fetch", "mnist", "--accept-sha256", "0" * 64])
+    assert exited.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err
 
 
 def lab_stand_ins(make) -> dict[str, bytes]:
@@ -189,3 +177,15 @@ def test_every_lab_artifact_comes_from_public_urls_without_a_mirror(
     with pytest.raises(DataError, match="no public download"):  # Lab 5 skips that demo
         fetch("mobilenet_v2_approx_top", progress=False)
     assert not (isolated_data / "ChestXRay2017.zip").exists()  # downloaded to derive, then deleted
+
+
+def test_ctrl_c_says_a_partial_download_is_kept_for_resuming(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "fetch", interrupted)
+    assert cli.main(["fetch", "mnist", "-q"]) == 130
+    err = capsys.readouterr().err
+    assert "no file was left half-written under its final name" in err
+    assert "partial download is kept" in err and "resumes it" in err
+    assert "nothing half-written was kept" not in err

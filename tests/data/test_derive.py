@@ -99,6 +99,8 @@ def test_the_committed_manifest_is_the_mirror_zip_listing(shared_mirror, tmp_pat
         (lambda m: m["images"].append(["train", "NORMAL", "../x.jpeg"]), "may not hold a path"),
         (lambda m: m["recipe"].update(upscale=True), "never enlarged"),
         (lambda m: m["recipe"].update(mode="RGB"), "mode 'RGB'"),
+        (lambda m: m["recipe"].update(format="PNG"), "format 'PNG'"),
+        (lambda m: m["recipe"].update(resample="NEAREST"), "resample 'NEAREST'"),
         (lambda m: m["counts"]["train"].update(NORMAL=5), "do not match its images"),
     ],
 )

@@ -13,6 +13,8 @@ import pytest
 from helpers.data import DataError, cached_info, fetch, get_artifact
 
 fetch_module = importlib.import_module("helpers.data.fetch")  # the module, not the function
+download_module = importlib.import_module("helpers.data.download")
+store_module = importlib.import_module("helpers.data.store")
 pytestmark = pytest.mark.usefixtures("isolated_data")
 
 PAYLOAD = b"course data\n" * 100
@@ -72,10 +74,11 @@ def test_a_mirror_setting_that_points_nowhere_names_the_folder_and_the_variable(
 def test_a_mirror_file_missing_from_sha256sums_is_ignored_with_a_warning(make):
     make.mirror({"toy.bin": PAYLOAD, "other.bin": b"x"}, listed={"other.bin"})
     with (
-        pytest.warns(UserWarning, match=r"toy\.bin is in the mirror but not listed"),
+        pytest.warns(UserWarning, match=r"toy\.bin is in the mirror but not listed") as caught,
         pytest.raises(DataError, match=r"toy\.bin \(toy\) has no public download.*CNN_LABS_MIRROR"),
     ):
         fetch(make.artifact(), progress=False)
+    assert len(caught) == 1  # decided once: one warning
 
 
 def test_a_file_without_url_or_mirror_explains_how_to_set_the_mirror():
@@ -128,17 +131,17 @@ def test_a_hand_placed_file_with_the_canonical_hash_is_adopted(make, isolated_da
 
 def test_an_interrupted_copy_leaves_nothing_and_a_rerun_recovers(make, monkeypatch, isolated_data):
     make.mirror({"toy.bin": PAYLOAD})
-    real_copy = fetch_module.copy_hashing
+    real_copy = store_module.copy_hashing
 
     def crash(source, target, *args):
         target.write_bytes(b"half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fetch_module, "copy_hashing", crash)
+    monkeypatch.setattr(store_module, "copy_hashing", crash)
     with pytest.raises(KeyboardInterrupt):
         fetch(make.artifact(), progress=False)
     assert not (isolated_data / "toy.bin").exists() and leftovers(isolated_data) == []
-    monkeypatch.setattr(fetch_module, "copy_hashing", real_copy)
+    monkeypatch.setattr(store_module, "copy_hashing", real_copy)
     assert fetch(make.artifact(), progress=False).read_bytes() == PAYLOAD
 
 
@@ -146,7 +149,7 @@ def test_temporaries_of_a_killed_run_are_cleaned_up_later(make, isolated_data):
     isolated_data.mkdir()
     stale = isolated_data / ".toy.bin.0123abcd.part"
     stale.write_bytes(b"half")
-    old = time.time() - 2 * fetch_module.STALE_AFTER
+    old = time.time() - 2 * store_module.STALE_AFTER
     os.utime(stale, (old, old))
     recent = isolated_data / ".toy.bin.4567cdef.part"  # maybe another process, still writing
     recent.write_bytes(b"busy")
@@ -233,7 +236,7 @@ def test_a_zip_without_a_single_top_folder_is_extracted_as_is(make):
 def test_an_up_to_date_extraction_is_reused(make, monkeypatch):
     make.mirror({"toy.zip": make.zip(ZIP_FILES)})
     fetch(zip_artifact(make), progress=False)
-    monkeypatch.setattr(fetch_module, "unpack", lambda *a: pytest.fail("extracted again"))
+    monkeypatch.setattr(store_module, "unpack", lambda *a: pytest.fail("extracted again"))
     assert (fetch(zip_artifact(make), progress=False) / "train" / "b" / "2.txt").exists()
 
 
@@ -373,7 +376,7 @@ BIG = bytes(range(256)) * 40  # 10,240 bytes: ten 1,000-byte chunks
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Read downloads 1,000 bytes at a time, so a 10 kB file has a middle to stop in."""
-    monkeypatch.setattr(fetch_module, "CHUNK", 1000)
+    monkeypatch.setattr(download_module, "CHUNK", 1000)
 
 
 def big_artifact(make, server, **fields):
@@ -410,7 +413,7 @@ def test_an_interrupted_download_is_kept_and_the_next_run_resumes_it(
     make, range_server, isolated_data, small_chunks, monkeypatch
 ):
     artifact = big_artifact(make, range_server)
-    real_bar = fetch_module.tqdm
+    real_bar = download_module.tqdm
 
     class InterruptHalfWay(real_bar):
         def update(self, n=1):
@@ -418,7 +421,7 @@ def test_an_interrupted_download_is_kept_and_the_next_run_resumes_it(
             if self.n >= 5000:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(fetch_module, "tqdm", InterruptHalfWay)
+    monkeypatch.setattr(download_module, "tqdm", InterruptHalfWay)
     with pytest.raises(KeyboardInterrupt):
         fetch(artifact)  # with progress: a disabled bar counts nothing
     partial = isolated_data / "big.bin.partial"
@@ -426,7 +429,7 @@ def test_an_interrupted_download_is_kept_and_the_next_run_resumes_it(
     assert not (isolated_data / "big.bin").exists()
     assert partial_files(isolated_data) == ["big.bin.partial", "big.bin.partial.json"]
 
-    monkeypatch.setattr(fetch_module, "tqdm", real_bar)
+    monkeypatch.setattr(download_module, "tqdm", real_bar)
     assert fetch(artifact, progress=False).read_bytes() == BIG
     assert range_server.ranges("big.bin") == [None, "bytes=5000-"]
     assert partial_files(isolated_data) == []
@@ -435,7 +438,7 @@ def test_an_interrupted_download_is_kept_and_the_next_run_resumes_it(
 def test_a_download_that_keeps_dropping_says_the_part_is_kept(
     make, range_server, isolated_data, small_chunks, monkeypatch
 ):
-    monkeypatch.setattr(fetch_module, "RESUME_ATTEMPTS", 0)
+    monkeypatch.setattr(download_module, "RESUME_ATTEMPTS", 0)
     artifact = big_artifact(make, range_server)
     range_server.cut_after["/big.bin"] = 3000
     with pytest.raises(DataError) as caught:
@@ -463,7 +466,7 @@ def test_a_server_that_ignores_range_makes_the_download_start_over(
 def test_a_file_that_changed_on_the_server_is_downloaded_whole(
     make, range_server, isolated_data, small_chunks, monkeypatch
 ):
-    monkeypatch.setattr(fetch_module, "RESUME_ATTEMPTS", 0)
+    monkeypatch.setattr(download_module, "RESUME_ATTEMPTS", 0)
     (range_server.folder / "big.bin").write_bytes(b"old version " * 1000)
     artifact = make.artifact("big.bin", url=range_server.url("big.bin"), sha256=make.sha256(BIG))
     range_server.cut_after["/big.bin"] = 4000
@@ -536,76 +539,41 @@ def test_a_second_download_of_the_same_file_is_refused_while_one_runs(
     with pytest.raises(DataError, match=r"another download of big\.bin is under way"):
         fetch(artifact, progress=False)
     assert range_server.requests == [] and lock.exists()
-    old = time.time() - 2 * fetch_module.LOCK_STALE_AFTER  # a download that died long ago
+    old = time.time() - 2 * download_module.LOCK_STALE_AFTER  # a download that died long ago
     os.utime(lock, (old, old))
     assert fetch(artifact, progress=False).read_bytes() == BIG
     assert not lock.exists()
 
 
-# --- an unconfirmed pinned sha256 --------------------------------------------------------------
-
-UNCONFIRMED = "it comes from a third-party pointer file nobody could check"
+# --- no unconfirmed sha256: a hash nobody could check is not pinned -------------------------------
 
 
-def test_a_mismatch_with_an_unconfirmed_hash_is_kept_and_explained(
+def test_a_mismatch_with_a_pinned_hash_is_discarded_and_cannot_be_overridden(
     make, range_server, isolated_data
 ):
-    artifact = big_artifact(
-        make, range_server, sha256=make.sha256(b"what a third party wrote down")
-    )
-    artifact = dataclasses.replace(artifact, sha256_unconfirmed=UNCONFIRMED)
-    with pytest.raises(DataError) as caught:
-        fetch(artifact, progress=False)
-    message = str(caught.value)
-    assert make.sha256(b"what a third party wrote down") in message  # expected
-    assert make.sha256(BIG) in message  # arrived
-    assert "UNCONFIRMED" in message and UNCONFIRMED in message
-    assert f"python -m helpers.data fetch toy --accept-sha256 {make.sha256(BIG)}" in message
-    kept = isolated_data / "big.bin.unverified"
-    assert kept.read_bytes() == BIG and str(kept) in message
-    assert not (isolated_data / "big.bin").exists()
-
-    path = fetch(artifact, progress=False, accept_sha256=make.sha256(BIG).upper())
-
-    assert path.read_bytes() == BIG and not kept.exists()
-    assert len(range_server.requests) == 1  # accepted the kept file: no second download
-    assert (isolated_data / "big.bin.sha256").read_text().startswith(make.sha256(BIG))
-    assert fetch(artifact, progress=False) == path  # verified against the accepted hash now
-
-
-def test_accepting_a_different_hash_than_the_kept_file_changes_nothing(
-    make, range_server, isolated_data
-):
-    artifact = dataclasses.replace(
-        big_artifact(make, range_server, sha256=make.sha256(b"pinned")),
-        sha256_unconfirmed=UNCONFIRMED,
-    )
-    with pytest.raises(DataError, match="UNCONFIRMED"):
-        fetch(artifact, progress=False)
-    with pytest.raises(DataError, match=r"has sha256 .* not the 0{64} you accept"):
-        fetch(artifact, progress=False, accept_sha256="0" * 64)
-    assert (isolated_data / "big.bin.unverified").exists()
-    assert not (isolated_data / "big.bin").exists()
-
-
-def test_accept_can_be_given_before_the_download(make, range_server, isolated_data):
-    artifact = dataclasses.replace(
-        big_artifact(make, range_server, sha256=make.sha256(b"pinned")),
-        sha256_unconfirmed=UNCONFIRMED,
-    )
-    path = fetch(artifact, progress=False, accept_sha256=make.sha256(BIG))
-    assert path.read_bytes() == BIG
-
-
-def test_a_confirmed_hash_cannot_be_overridden(make, range_server, isolated_data):
     artifact = big_artifact(make, range_server, sha256=make.sha256(b"pinned"))
-    with pytest.raises(DataError, match="is confirmed, so there is no unconfirmed value"):
-        fetch(artifact, progress=False, accept_sha256=make.sha256(BIG))
     with pytest.raises(DataError, match="discarded"):
         fetch(artifact, progress=False)
-    assert not (isolated_data / "big.bin.unverified").exists()
+    with pytest.raises(TypeError):
+        fetch(artifact, progress=False, accept_sha256=make.sha256(BIG))  # no such way round
+    assert sorted(p.name for p in isolated_data.iterdir()) == []
 
 
-def test_the_cats_and_dogs_hash_is_marked_unconfirmed_and_mnist_is_not():
-    assert "third-party" in get_artifact("cats_and_dogs").sha256_unconfirmed
-    assert get_artifact("mnist").sha256_unconfirmed == ""
+def test_cats_and_dogs_is_checked_by_size_with_a_note_on_the_unchecked_hash():
+    cats = get_artifact("cats_and_dogs")
+    assert cats.sha256 is None and cats.size == 68_606_236
+    assert "third-party" in cats.notes and "91af24e0" in cats.notes
+    assert get_artifact("mnist").sha256 is not None
+    assert not hasattr(cats, "sha256_unconfirmed")
+
+
+def test_a_download_of_the_pinned_size_without_a_hash_is_accepted(
+    make, range_server, isolated_data, capsys
+):
+    artifact = dataclasses.replace(big_artifact(make, range_server), sha256=None, size=len(BIG))
+    assert fetch(artifact).read_bytes() == BIG
+    assert "size checked (no published sha256)" in capsys.readouterr().out
+    wrong = dataclasses.replace(artifact, filename="other.bin", size=len(BIG) + 1)
+    (range_server.folder / "other.bin").write_bytes(BIG)
+    with pytest.raises(DataError, match=f"has {len(BIG):,} bytes but other.bin should have"):
+        fetch(dataclasses.replace(wrong, url=range_server.url("other.bin")), progress=False)

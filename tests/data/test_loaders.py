@@ -3,21 +3,18 @@
 import numpy as np
 import pytest
 
-from helpers.data import loaders
-from helpers.data.fetch import DataError
+from helpers.data import DataError, loaders
 from helpers.data.loaders import ImageSplit, patient_id
 
 
 @pytest.fixture(scope="module")
-def cats_and_dogs():
-    import os
-
-    if not os.environ.get("CNN_LABS_MIRROR"):
-        pytest.skip("needs the data mirror (CNN_LABS_MIRROR)")
+def cats_and_dogs(course_data):
+    course_data("cats_and_dogs")  # in the mirror or the cache, else the test skips
     return loaders.load_cats_and_dogs(image_size=32)
 
 
-def test_mnist_loads_the_original_digits_in_the_original_order(real_mirror):
+def test_mnist_loads_the_original_digits_in_the_original_order(course_data):
+    course_data("mnist")
     (x_train, y_train), (x_test, y_test) = loaders.load_mnist()
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert x_train.dtype == np.uint8
@@ -53,7 +50,10 @@ def test_cats_and_dogs_splits_follow_the_documented_rule(cats_and_dogs):
     assert cats_and_dogs["train"].images.dtype == np.uint8
 
 
-def test_cats_and_dogs_train_size_keeps_a_balanced_subset_and_never_cuts_held_out_data(real_mirror):
+def test_cats_and_dogs_train_size_keeps_a_balanced_subset_and_never_cuts_held_out_data(
+    course_data,
+):
+    course_data("cats_and_dogs")
     small = loaders.load_cats_and_dogs(image_size=32, train_size=100, seed=3)
     assert small.counts()["train"] == {"cats": 50, "dogs": 50}
     assert small.counts()["test"] == {"cats": 250, "dogs": 250}
@@ -122,7 +122,8 @@ def test_patient_ids_group_the_images_of_one_person():
     assert patient_id("NORMAL2-IM-0135-0001.jpeg") == "NORMAL2-IM-0135"
 
 
-def test_chest_xray_validation_is_carved_from_train_by_patient(real_mirror):
+def test_chest_xray_validation_is_carved_from_train_by_patient(course_data):
+    course_data("chest_xray")
     data = loaders.load_chest_xray(image_size=32)
     counts = data.counts()
     assert counts["test"] == {"NORMAL": 78, "PNEUMONIA": 130}

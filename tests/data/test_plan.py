@@ -4,6 +4,7 @@ import urllib.request
 
 import pytest
 
+from helpers.data.fetch import fetch, locate, source_of
 from helpers.data.plan import format_plan, make_plan, verification_of
 from helpers.data.registry import get_artifact
 
@@ -79,6 +80,22 @@ def test_with_the_mirror_everything_is_copied_and_nothing_downloaded(shared_mirr
 
 def test_every_kind_of_check_is_described():
     assert verification_of(get_artifact("mnist")) == "sha256 pinned and size"
-    assert "UNCONFIRMED" in verification_of(get_artifact("cats_and_dogs"))
+    cats = verification_of(get_artifact("cats_and_dogs"))
+    assert cats == "size pinned (no published sha256); every zip member's CRC is checked"
     assert verification_of(get_artifact("mobilenet_v2_no_top")).startswith("size pinned")
     assert "CRC" in verification_of(get_artifact("chest_xray_full"))
+
+
+def test_plan_and_fetch_agree_when_the_mirror_has_other_bytes_than_the_cache(make, isolated_data):
+    """MNIST's case: a canonical download in the cache, the mirror's faithful rebuild listed."""
+    canonical, rebuilt = b"the canonical npz", b"the mirror's rebuilt npz"
+    artifact = make.artifact("mnist.npz", sha256=make.sha256(canonical))
+    isolated_data.mkdir(parents=True)
+    (isolated_data / "mnist.npz").write_bytes(canonical)  # adopted: it has the pinned sha256
+    make.mirror({"mnist.npz": rebuilt})
+    assert source_of(artifact) == "mirror" and locate(artifact).mirror is not None
+    (step,) = make_plan([artifact])
+    assert step.action == "copy" and "copy from the mirror" in step.lines[0]
+    assert fetch(artifact, progress=False).read_bytes() == rebuilt  # what the plan said
+    assert source_of(artifact) == "cache"
+    assert make_plan([artifact])[0].action == "cached"
