@@ -39,7 +39,7 @@ _HOMES = {
     "plot_convolution_step": "helpers.convolution",
     "plot_receptive_fields": "helpers.convolution",
     "receptive_field": "helpers.convolution",
-    "DataError": "helpers.data.registry",
+    "DataError": "helpers.data.errors",
     "fetch": "helpers.data.fetch",
     "ImageDataset": "helpers.data.loaders",
     "ImageSplit": "helpers.data.loaders",
