@@ -21,8 +21,13 @@ import nbformat
 import psutil
 import pytest
 
-from tools import grade
 from tools.answers import fill_in_answers
+from tools.grade import cli
+from tools.grade.course import checkpoint_numbers, checkpoint_of, stub_spans
+from tools.grade.extract import extract, graded_notebook, read_submission
+from tools.grade.gradebook import COLUMNS
+from tools.grade.isolate import TOKEN_ENV, Run, kill_run
+from tools.grade.outcome import grade_run
 from tools.notebooks import serialise
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +51,7 @@ def exercise_cell(nb: nbformat.NotebookNode, exercise: int) -> int:
 
 
 def checkpoint_cell(nb: nbformat.NotebookNode, number: int) -> int:
-    return next(i for i, c in enumerate(nb.cells) if grade.checkpoint_of(c) == number)
+    return next(i for i, c in enumerate(nb.cells) if checkpoint_of(c) == number)
 
 
 def with_answer(nb: nbformat.NotebookNode, exercise: int, lines: list[str] | None):
@@ -54,7 +59,7 @@ def with_answer(nb: nbformat.NotebookNode, exercise: int, lines: list[str] | Non
     original = pristine()
     index = exercise_cell(original, exercise)
     lines_ = original.cells[index].source.split("\n")
-    (_, start, end), *_ = grade.stub_spans(lines_)
+    (_, start, end), *_ = stub_spans(lines_)
     if lines is not None:
         lines_[start:end] = lines
     nb = copy.deepcopy(nb)
@@ -98,9 +103,9 @@ def build_class(root: Path) -> Path:
 @pytest.mark.parametrize("stem", LAB_STEMS)
 def test_answers_taken_out_and_put_back_give_the_students_notebook(stem: str):
     submission = answered(stem)
-    found = grade.extract(pristine(stem), submission)
+    found = extract(pristine(stem), submission)
     assert found.edits == {}
-    rebuilt = grade.graded_notebook(pristine(stem), found.answers)
+    rebuilt = graded_notebook(pristine(stem), found.answers)
     assert [c.source for c in rebuilt.cells] == [c.source for c in submission.cells]
 
 
@@ -109,9 +114,9 @@ def test_cells_without_their_ids_are_matched_by_their_text(stem: str):
     submission = answered(stem)
     for cell in submission.cells:
         cell.id = uuid.uuid4().hex[:8]
-    found = grade.extract(pristine(stem), submission)
+    found = extract(pristine(stem), submission)
     assert found.edits == {}
-    rebuilt = grade.graded_notebook(pristine(stem), found.answers)
+    rebuilt = graded_notebook(pristine(stem), found.answers)
     assert [c.source for c in rebuilt.cells] == [c.source for c in answered(stem).cells]
 
 
@@ -124,13 +129,13 @@ def test_edits_to_given_and_checkpoint_cells_are_reported_and_undone():
     del submission.cells[checkpoint_cell(submission, 4)]
     submission.cells.append(nbformat.v4.new_code_cell('print("✅ PASS")'))
 
-    found = grade.extract(original, submission)
+    found = extract(original, submission)
     notes = {n: " ".join(texts) for n, texts in found.edits.items()}
     assert f"cell {checkpoint_cell(original, 2)} (Checkpoint 2) was edited" in notes[2]
     assert f"the given code of cell {index} (Exercise 3) was edited" in notes[3]
     assert f"cell {checkpoint_cell(original, 4)} (Checkpoint 4) was deleted" in notes[4]
     assert "1 added code cell(s) not run" in notes[None]
-    graded = grade.graded_notebook(original, found.answers)
+    graded = graded_notebook(original, found.answers)
     assert len(graded.cells) == len(original.cells)
     assert graded.cells[checkpoint_cell(original, 2)].source == (
         original.cells[checkpoint_cell(original, 2)].source
@@ -142,7 +147,7 @@ def test_edits_to_given_and_checkpoint_cells_are_reported_and_undone():
 def test_an_answer_that_repeats_the_given_line_after_the_stub_is_no_edit():
     original = pristine()
     answer = ["    model.compile(optimizer='rmsprop', loss='mse')", "    return model"]
-    found = grade.extract(original, with_answer(answered(), 3, answer))
+    found = extract(original, with_answer(answered(), 3, answer))
     assert found.edits == {}
     assert found.answers[3] == answer
 
@@ -153,14 +158,14 @@ def test_an_answer_that_repeats_the_given_line_after_the_stub_is_no_edit():
 )
 def test_an_answer_that_prints_a_verdict_or_replaces_a_helper_is_pointed_out(line: str):
     answer = [line, "    return keras.Sequential([keras.Input(shape=(28, 28, 1))])"]
-    found = grade.extract(pristine(), with_answer(answered(), 2, answer))
+    found = extract(pristine(), with_answer(answered(), 2, answer))
     assert "the answer to Exercise 2 prints a verdict or replaces a helper" in found.edits[2][0]
-    assert grade.extract(pristine(), answered()).edits == {}  # `h.check(` calls are no such thing
+    assert extract(pristine(), answered()).edits == {}  # `h.check(` calls are no such thing
 
 
 def test_a_stub_left_as_it_is_stays_a_stub():
-    found = grade.extract(pristine(), with_answer(answered(), 2, None))
-    graded = grade.graded_notebook(pristine(), found.answers)
+    found = extract(pristine(), with_answer(answered(), 2, None))
+    graded = graded_notebook(pristine(), found.answers)
     assert "# Exercise 2: your code here." in graded.cells[exercise_cell(pristine(), 2)].source
     assert found.edits == {}
 
@@ -177,7 +182,7 @@ def test_a_file_that_is_not_a_notebook_says_why(tmp_path: Path, content: bytes, 
     path = tmp_path / f"{LAB1}.ipynb"
     path.write_bytes(content)
     with pytest.raises(ValueError, match=f"not a notebook: .*{why}"):
-        grade.read_submission(path)
+        read_submission(path)
 
 
 # --- Reading an executed notebook ------------------------------------------------------------
@@ -214,7 +219,7 @@ def test_statuses_of_an_executed_notebook():
     outcomes[c1] = ("completed", "✅ PASS — one\n✅ PASS — two\n")
     outcomes[c2] = ("completed", "✅ PASS — one\n")
     outcomes[c3] = ("failed", "✅ PASS — one\n❌ FAIL — the loss\n   Hint: sparse\n", "Checkpoint")
-    grades = grade.grade_run(nb, grade.Run(1.0, executed=executed(nb, outcomes)))
+    grades = grade_run(nb, Run(1.0, executed=executed(nb, outcomes)))
     assert grades[1] == grades[2] == ("pass", "")
     assert grades[3] == ("fail", "❌ FAIL — the loss Hint: sparse")
     assert grades[4][0] == "not-run"
@@ -226,13 +231,13 @@ def test_an_error_before_a_checkpoint_is_its_error_and_a_timeout_its_timeout():
     outcomes = code_cells_up_to(nb, ex2)
     outcomes[c1] = ("completed", "✅ PASS — one\n")
     outcomes[ex2] = ("failed", "", "NameError")
-    grades = grade.grade_run(nb, grade.Run(1.0, executed=executed(nb, outcomes)))
+    grades = grade_run(nb, Run(1.0, executed=executed(nb, outcomes)))
     assert grades[1] == ("pass", "")
     assert grades[2] == ("error", f"cell {ex2} (Exercise 2) raised NameError: boom")
     assert [grades[n][0] for n in (3, 4)] == ["not-run", "not-run"]
 
     outcomes[ex2] = ("running",)
-    grades = grade.grade_run(nb, grade.Run(9.0, "timeout", executed=executed(nb, outcomes)))
+    grades = grade_run(nb, Run(9.0, "timeout", executed=executed(nb, outcomes)))
     assert grades[2] == ("timeout", f"cell {ex2} (Exercise 2) was still running at the time-out")
 
 
@@ -241,8 +246,8 @@ def test_a_dead_kernel_is_the_error_of_the_last_cell_that_started():
     c1 = checkpoint_cell(nb, 1)
     outcomes = code_cells_up_to(nb, c1)
     outcomes[c1] = ("completed", "")  # papermill marks the cell (and all others) completed
-    run = grade.Run(5.0, error="the kernel died in cell 13: digit = … (out of memory?)")
-    grades = grade.grade_run(nb, grade.Run(**{**run.__dict__, "executed": executed(nb, outcomes)}))
+    run = Run(5.0, error="the kernel died in cell 13: digit = … (out of memory?)")
+    grades = grade_run(nb, Run(**{**run.__dict__, "executed": executed(nb, outcomes)}))
     assert grades[1] == (
         "error",
         f"cell {c1} (Checkpoint 1): the kernel died (a crash, an exit or out of memory)",
@@ -252,16 +257,16 @@ def test_a_dead_kernel_is_the_error_of_the_last_cell_that_started():
 
 def test_a_continued_checkpoint_belongs_to_its_checkpoint():
     nb = pristine("05_transfer_learning")
-    cells = [i for i, c in enumerate(nb.cells) if grade.checkpoint_of(c) == 3]
+    cells = [i for i, c in enumerate(nb.cells) if checkpoint_of(c) == 3]
     assert len(cells) == 2  # "# Checkpoint 3" and "# Checkpoint 3, continued…"
     outcomes = code_cells_up_to(nb, cells[1])
     for number in (1, 2):
         outcomes[checkpoint_cell(nb, number)] = ("completed", "✅ PASS — fine\n")
     outcomes[cells[0]] = ("completed", "✅ PASS — validation\n")
     outcomes[cells[1]] = ("completed", "❌ FAIL — the test set\n")
-    grades = grade.grade_run(nb, grade.Run(1.0, executed=executed(nb, outcomes)))
+    grades = grade_run(nb, Run(1.0, executed=executed(nb, outcomes)))
     assert grades[3] == ("fail", "❌ FAIL — the test set")
-    assert grade.checkpoint_numbers(nb) == [1, 2, 3, 4, 5]
+    assert checkpoint_numbers(nb) == [1, 2, 3, 4, 5]
 
 
 # --- Isolation -------------------------------------------------------------------------------
@@ -278,7 +283,7 @@ time.sleep(600)
 def test_killing_a_run_kills_its_processes_in_other_sessions_too(tmp_path: Path):
     token = uuid.uuid4().hex
     pid_file = tmp_path / "child.pid"
-    env = {**os.environ, grade.TOKEN_ENV: token}
+    env = {**os.environ, TOKEN_ENV: token}
     parent = subprocess.Popen(
         [sys.executable, "-c", SPAWNER, str(pid_file)], env=env, start_new_session=True
     )
@@ -289,7 +294,7 @@ def test_killing_a_run_kills_its_processes_in_other_sessions_too(tmp_path: Path)
     child = int(pid_file.read_text())
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
-        assert grade.kill_run(token, parent.pid) == 2
+        assert kill_run(token, parent.pid) == 2
         parent.wait(timeout=10)
         assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
         assert other.poll() is None  # a process without the token is left alone
@@ -300,16 +305,16 @@ def test_killing_a_run_kills_its_processes_in_other_sessions_too(tmp_path: Path)
 
 def test_grading_stops_before_running_when_the_data_is_missing(tmp_path, monkeypatch, capsys):
     build_class(tmp_path / "class")
-    monkeypatch.setattr(grade, "data_problems", lambda: ["mnist (mnist.npz) would be downloaded"])
-    assert grade.main([str(tmp_path / "class"), "--labs", LAB1]) == 2
+    monkeypatch.setattr(cli, "data_problems", lambda: ["mnist (mnist.npz) would be downloaded"])
+    assert cli.main([str(tmp_path / "class"), "--labs", LAB1]) == 2
     assert "grading never downloads: mnist" in capsys.readouterr().err
     assert not (tmp_path / "class" / "gradebook.csv").exists()
 
 
 def test_no_such_folder_or_lab_stops_grading(tmp_path, capsys):
-    assert grade.main([str(tmp_path / "nowhere")]) == 2
+    assert cli.main([str(tmp_path / "nowhere")]) == 2
     (tmp_path / "class").mkdir()
-    assert grade.main([str(tmp_path / "class"), "--labs", "06_gans"]) == 2
+    assert cli.main([str(tmp_path / "class"), "--labs", "06_gans"]) == 2
     assert "no lab 06_gans" in capsys.readouterr().err
 
 
@@ -356,14 +361,14 @@ EXPECTED = {
 @pytest.mark.slow
 def test_a_class_is_graded_into_a_gradebook(tmp_path: Path, course_kernel, capsys):
     submissions = build_class(tmp_path / "class")
-    status = grade.main(
+    status = cli.main(
         [str(submissions), "--labs", LAB1, "--timeout", "90", "--build", str(tmp_path / "build")]
     )
     out = capsys.readouterr().out
     assert status == 0, out
     with open(submissions / "gradebook.csv", newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
-    assert list(rows[0]) == list(grade.COLUMNS)
+    assert list(rows[0]) == list(COLUMNS)
     got = [(r["student"], r["lab"], int(r["checkpoint"])) for r in rows]
     assert got == [(s, LAB1, n) for s in sorted(EXPECTED) for n in (1, 2, 3, 4)]
     for row in rows:
@@ -387,6 +392,6 @@ def test_a_class_is_graded_into_a_gradebook(tmp_path: Path, course_kernel, capsy
 
 def _has_token(process) -> bool:
     try:
-        return grade.TOKEN_ENV in process.environ()
+        return TOKEN_ENV in process.environ()
     except (psutil.Error, OSError):
         return False
