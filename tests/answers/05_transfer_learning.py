@@ -64,6 +64,9 @@ base.trainable = True
 first_tuned = next(i for i, layer in enumerate(base.layers) if layer.name == FINE_TUNE_FROM)
 for early_layer in base.layers[:first_tuned]:
     early_layer.trainable = False
+for tuned_layer in base.layers[first_tuned:]:
+    if isinstance(tuned_layer, keras.layers.BatchNormalization):
+        tuned_layer.trainable = False
 model.compile(
     optimizer=keras.optimizers.Adam(learning_rate=FINE_TUNE_LEARNING_RATE),
     loss="binary_crossentropy",
