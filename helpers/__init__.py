@@ -5,6 +5,8 @@
 * convolution — receptive fields, one convolution step drawn out (helpers.convolution)
 * training — seeds, mixed precision, one-line-per-epoch logs, timing (helpers.training)
 * checkpoints — PASS/FAIL lines after each exercise (helpers.checks)
+* evidence — an accuracy on n cases with its 95 % interval, ``rate`` (helpers.evidence)
+* spreads — what the course measured over seeds and CPU kinds, ``spread`` (helpers.spreads)
 * results — a lab's headline metrics for ``make solutions`` (helpers.results)
 * places — ``REPO`` (the repository), ``build_dir()`` and ``models_dir()`` (where labs keep
   their models and run records)
@@ -41,6 +43,8 @@ _HOMES = {
     "receptive_field": "helpers.convolution",
     "DataError": "helpers.data.errors",
     "fetch": "helpers.data.fetch",
+    "rate": "helpers.evidence",
+    "Rate": "helpers.evidence",
     "ImageDataset": "helpers.data.loaders",
     "ImageSplit": "helpers.data.loaders",
     "load_cats_and_dogs": "helpers.data.loaders",
@@ -58,6 +62,7 @@ _HOMES = {
     "show_augmentations": "helpers.plots",
     "show_images": "helpers.plots",
     "show_misclassified": "helpers.plots",
+    "spread": "helpers.spreads",
     "load_results": "helpers.results",
     "record_results": "helpers.results",
     "EpochLogger": "helpers.training",
@@ -73,9 +78,11 @@ _SUBMODULES = (
     "config",
     "convolution",
     "data",
+    "evidence",
     "machine",
     "plots",
     "results",
+    "spreads",
     "training",
 )
 

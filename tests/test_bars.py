@@ -7,14 +7,10 @@ stops meaning anything. The runs must be of the lab's current recipe: change a s
 spread has to be measured again.
 """
 
-import json
-
 import pytest
 
 from helpers.config import REPO
-from tools.spread import parameter_defaults, recipe
-
-SPREADS = json.loads((REPO / "solutions" / "spreads.json").read_text())
+from helpers.spreads import current_runs, parameter_defaults
 
 #: Each lab's bars, and the recorded metric each one checks.
 BARS = {
@@ -43,13 +39,6 @@ FEWER_SEEDS = {"03_data_augmentation": 3, "04_chest_xray_lab": 3, "05_transfer_l
 def parameters(stem: str) -> dict:
     """The lab's parameters cell, as values."""
     return parameter_defaults(REPO / "solutions" / f"{stem}.ipynb")
-
-
-def current_runs(stem: str) -> list[dict]:
-    """The successful stored runs of the lab's current recipe."""
-    wanted = recipe(REPO / "solutions" / f"{stem}.ipynb", {})
-    runs = SPREADS.get(stem, {}).get("runs", [])
-    return [run for run in runs if run["ok"] and run.get("recipe") == wanted]
 
 
 @pytest.mark.parametrize("stem", sorted(BARS))

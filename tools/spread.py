@@ -34,6 +34,7 @@ from pathlib import Path
 
 from helpers.config import PRECISION_ENV, REPO
 from helpers.machine import cpu_kind, cpu_model, machine_info, speed_flags
+from helpers.spreads import SPREADS, parameter_defaults, recipe
 from tools.notebooks import shown, write_atomic
 from tools.run_solutions import (
     DEFAULT_CELL_TIMEOUT,
@@ -41,9 +42,6 @@ from tools.run_solutions import (
     run_notebook,
     select_solutions,
 )
-
-#: Where the measured spreads of every lab are kept.
-SPREADS = REPO / "solutions" / "spreads.json"
 
 
 def parse_setting(text: str) -> tuple[str, object]:
@@ -55,24 +53,6 @@ def parse_setting(text: str) -> tuple[str, object]:
         return name, ast.literal_eval(value)
     except (ValueError, SyntaxError):
         raise argparse.ArgumentTypeError(f"{value!r} is not a Python literal") from None
-
-
-def parameter_defaults(src: Path) -> dict:
-    """The values of the lab's parameters cell."""
-    import papermill
-
-    cell = papermill.inspect_notebook(str(src))
-    return {name: ast.literal_eval(spec["default"]) for name, spec in cell.items()}
-
-
-#: Parameters that are bars or the seed, not part of the recipe a spread measures.
-NOT_RECIPE = ("TARGET_ACCURACY", "MIN_", "SEED")
-
-
-def recipe(src: Path, settings: dict) -> dict:
-    """The parameters (with the overrides) that decide what a lab trains: no bars, no seed."""
-    merged = {**parameter_defaults(src), **settings}
-    return {k: v for k, v in merged.items() if not k.startswith(NOT_RECIPE)}
 
 
 def load(path: Path) -> dict:

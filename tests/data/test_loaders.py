@@ -1,5 +1,7 @@
 """The labs' datasets: documented, deterministic splits of the real artifacts, ready to train."""
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -43,9 +45,18 @@ def test_cats_and_dogs_splits_follow_the_documented_rule(cats_and_dogs):
     }
     validation_names = {f.name for f in cats_and_dogs["validation"].files}
     test_names = {f.name for f in cats_and_dogs["test"].files}
-    assert "cat.2000.jpg" in validation_names and "dog.2249.jpg" in validation_names
-    assert "cat.2250.jpg" in test_names and "dog.2499.jpg" in test_names
     assert not validation_names & test_names
+    # The documented draw: per class, the half whose names hash lowest with the fixed seed.
+    for prefix in ("cat", "dog"):
+        names = [f"{prefix}.{number}.jpg" for number in range(2000, 2500)]
+        names.sort(
+            key=lambda n: hashlib.sha256(f"{loaders.HELD_OUT_SPLIT_SEED}:{n}".encode()).hexdigest()
+        )
+        assert set(names[:250]) <= validation_names and set(names[250:]) <= test_names
+    # A random draw, not a cut by number: both halves span the whole range of file numbers.
+    for names in (validation_names, test_names):
+        numbers = [int(name.split(".")[1]) for name in names]
+        assert min(numbers) < 2050 and max(numbers) > 2450
     assert cats_and_dogs.image_shape == (32, 32, 3)
     assert cats_and_dogs["train"].images.dtype == np.uint8
 

@@ -1,0 +1,114 @@
+"""What the course measured: the spread of a lab's results over seeds, precisions and CPU kinds.
+
+``solutions/spreads.json`` holds every measured run of every lab (``python -m tools.spread``).
+The labs quote those spreads by printing them from the file (``h.spread``), so the text never
+holds a number the runs do not: a run of the lab's *current* recipe — its parameters as in
+``solutions/``, without bars and seed, and the data split it was measured on — counts; older
+recipes do not.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.config import REPO
+
+__all__ = ["SPREADS", "Spread", "current_runs", "parameter_defaults", "recipe", "spread"]
+
+#: Where the measured spreads of every lab are kept.
+SPREADS = REPO / "solutions" / "spreads.json"
+
+#: Parameters that are bars or the seed, not part of the recipe a spread measures.
+NOT_RECIPE = ("TARGET_ACCURACY", "MIN_", "SEED")
+
+
+def parameter_defaults(notebook: Path) -> dict:
+    """The values of a notebook's ``parameters`` cell (plain ``NAME = literal`` lines)."""
+    cells = json.loads(Path(notebook).read_text())["cells"]
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        raise ValueError(f"{notebook} has no cell tagged 'parameters'")
+    values = {}
+    for node in ast.parse("".join(tagged[0]["source"])).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+def recipe(notebook: Path, settings: dict | None = None) -> dict:
+    """What decides what a lab trains: its parameters (with overrides) minus bars and seed.
+
+    A lab on cats and dogs also names the validation/test draw it was measured on: runs made on
+    another split of the held-out photos are another experiment.
+    """
+    merged = {**parameter_defaults(notebook), **(settings or {})}
+    kept = {k: v for k, v in merged.items() if not k.startswith(NOT_RECIPE)}
+    if "load_cats_and_dogs" in Path(notebook).read_text():
+        from helpers.data.loaders import HELD_OUT_SPLIT_SEED
+
+        kept["cats_and_dogs_split"] = f"seeded draw {HELD_OUT_SPLIT_SEED}"
+    return kept
+
+
+def current_runs(lab: str, spreads: Path = SPREADS) -> list[dict]:
+    """The successful stored runs of the lab's current recipe."""
+    wanted = recipe(REPO / "solutions" / f"{lab}.ipynb")
+    stored = json.loads(spreads.read_text()) if spreads.exists() else {}
+    runs = stored.get(lab, {}).get("runs", [])
+    return [run for run in runs if run["ok"] and run.get("recipe") == wanted]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """min / median / max of one metric over measured runs, and where they were measured."""
+
+    metric: str
+    values: tuple[float, ...]
+    seeds: tuple[int, ...]
+    kinds: tuple[str, ...]
+
+    @property
+    def low(self) -> float:
+        return min(self.values)
+
+    @property
+    def high(self) -> float:
+        return max(self.values)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def __str__(self) -> str:
+        seeds = len(set(self.seeds))
+        return (
+            f"{self.low:.1%}–{self.high:.1%} (median {self.median:.1%}; {len(self.values)} runs, "
+            f"{seeds} seeds, on {' and '.join(self.kinds)})"
+        )
+
+
+def spread(lab: str, metric: str, precision: str | None = None, spreads: Path = SPREADS) -> Spread:
+    """The spread of ``metric`` over the course's runs of the lab's current recipe.
+
+    ``precision`` keeps only the runs computed in it (e.g. ``"float32"``).
+    """
+    runs = [
+        run
+        for run in current_runs(lab, spreads)
+        if metric in run["metrics"] and precision in (None, run["precision"])
+    ]
+    if not runs:
+        raise LookupError(
+            f"no measured run of {lab}'s current recipe records {metric!r} in {spreads}: "
+            f"measure it with `python -m tools.spread {lab}`"
+        )
+    return Spread(
+        metric,
+        tuple(float(run["metrics"][metric]) for run in runs),
+        tuple(run["seed"] for run in runs),
+        tuple(sorted({run.get("cpu_kind") or run["cpu"] for run in runs})),
+    )
