@@ -2,6 +2,7 @@
 
 * data — ``fetch``, ``load_mnist``, ``load_cats_and_dogs``, ``load_chest_xray``, ``patient_id``
 * plots — curves, image grids, confusion matrices, feature maps… (helpers.plots)
+* experiment_plots — runs side by side, accuracy per second (helpers.experiment_plots)
 * convolution — receptive fields, one convolution step drawn out (helpers.convolution)
 * training — seeds, mixed precision, one-line-per-epoch logs, timing (helpers.training)
 * checkpoints — PASS/FAIL lines after each exercise (helpers.checks)
@@ -52,6 +53,7 @@ _HOMES = {
     "load_mnist": "helpers.data.loaders",
     "patient_id": "helpers.data.loaders",
     "peak_memory_mb": "helpers.machine",
+    "plot_accuracy_per_second": "helpers.experiment_plots",
     "plot_comparison": "helpers.plots",
     "plot_confusion_matrix": "helpers.plots",
     "plot_cv_scores": "helpers.plots",
@@ -59,6 +61,7 @@ _HOMES = {
     "plot_filters": "helpers.plots",
     "plot_history": "helpers.plots",
     "plot_roc_curve": "helpers.plots",
+    "plot_runs_side_by_side": "helpers.experiment_plots",
     "show_augmentations": "helpers.plots",
     "show_images": "helpers.plots",
     "show_misclassified": "helpers.plots",
@@ -79,6 +82,7 @@ _SUBMODULES = (
     "convolution",
     "data",
     "evidence",
+    "experiment_plots",
     "machine",
     "plots",
     "results",

@@ -84,6 +84,10 @@ class Spread:
         return statistics.median(self.values)
 
     def __str__(self) -> str:
+        if not self.values:
+            return (
+                f"not measured yet for this recipe (python -m tools.spread records {self.metric})"
+            )
         seeds = len(set(self.seeds))
         return (
             f"{self.low:.1%}–{self.high:.1%} (median {self.median:.1%}; {len(self.values)} runs, "
@@ -94,18 +98,14 @@ class Spread:
 def spread(lab: str, metric: str, precision: str | None = None, spreads: Path = SPREADS) -> Spread:
     """The spread of ``metric`` over the course's runs of the lab's current recipe.
 
-    ``precision`` keeps only the runs computed in it (e.g. ``"float32"``).
+    ``precision`` keeps only the runs computed in it (e.g. ``"float32"``). Before any run of the
+    recipe is measured the spread is empty, and says so when printed.
     """
     runs = [
         run
         for run in current_runs(lab, spreads)
         if metric in run["metrics"] and precision in (None, run["precision"])
     ]
-    if not runs:
-        raise LookupError(
-            f"no measured run of {lab}'s current recipe records {metric!r} in {spreads}: "
-            f"measure it with `python -m tools.spread {lab}`"
-        )
     return Spread(
         metric,
         tuple(float(run["metrics"][metric]) for run in runs),

@@ -123,22 +123,25 @@ def _format_logs(logs: dict) -> str:
 class EpochLogger(keras.callbacks.Callback):
     """Print one plain line per epoch (use with ``fit(verbose=0)``): no progress-bar escape codes.
 
-    ``every`` prints only every n-th epoch (and always the last), for long runs.
+    ``every`` prints only every n-th epoch (and always the last), for long runs. Every epoch's
+    wall-clock seconds (training and validation) are kept in ``seconds``, printed or not.
     """
 
     def __init__(self, every: int = 1):
         super().__init__()
         self.every = every
+        self.seconds: list[float] = []
         self._start = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._start
+        self.seconds.append(seconds)
         total = self.params.get("epochs", epoch + 1)
         if (epoch + 1) % self.every and epoch + 1 != total:
             return
-        seconds = time.perf_counter() - self._start
         print(f"epoch {epoch + 1:>2}/{total} · {seconds:4.1f} s · {_format_logs(logs or {})}")
 
 
