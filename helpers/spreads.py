@@ -70,6 +70,12 @@ class Spread:
     values: tuple[float, ...]
     seeds: tuple[int, ...]
     kinds: tuple[str, ...]
+    #: (seed, precision, CPU kind) of each value: pairs two metrics of the same runs
+    runs: tuple[tuple, ...] = ()
+
+    def by_run(self) -> dict[tuple, float]:
+        """Each value keyed by its run (seed, precision, CPU kind)."""
+        return dict(zip(self.runs, self.values, strict=True))
 
     @property
     def low(self) -> float:
@@ -111,4 +117,5 @@ def spread(lab: str, metric: str, precision: str | None = None, spreads: Path = 
         tuple(float(run["metrics"][metric]) for run in runs),
         tuple(run["seed"] for run in runs),
         tuple(sorted({run.get("cpu_kind") or run["cpu"] for run in runs})),
+        tuple((run["seed"], run["precision"], run.get("cpu_kind") or run["cpu"]) for run in runs),
     )

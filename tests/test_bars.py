@@ -122,3 +122,16 @@ def test_no_checkpoint_compares_a_test_metric_with_a_bar(stem):
             f"{stem}: a checkpoint compares {value} ({label!r}) with a bar; bars read validation"
         )
         assert "validation" in label.lower(), f"{stem}: say which set the bar reads: {label!r}"
+
+
+def test_lab3s_modern_convnet_beats_the_classic_cure_on_validation_in_every_measured_run():
+    """Lab 3 teaches that the modern network wins at the same recipe: every run must show it."""
+    runs = current_runs("03_data_augmentation")
+    assert runs, "03_data_augmentation: no measured run of the current recipe"
+    for run in runs:
+        modern = run["metrics"]["modern_val_accuracy"]
+        classic = run["metrics"]["ablation_val_accuracy_both"]
+        assert modern > classic, (
+            f"seed {run['seed']} ({run['precision']}, {run.get('cpu_kind')}): modern {modern} vs "
+            f"classic cure {classic} on validation; the text's claim no longer holds"
+        )

@@ -66,3 +66,12 @@ def test_the_recipe_names_the_cats_and_dogs_split_and_leaves_out_bars_and_seed()
     mnist = REPO / "solutions" / "01_mnist_convnet.ipynb"
     assert "cats_and_dogs_split" not in recipe(mnist)
     assert recipe(mnist, {"EPOCHS": 1})["EPOCHS"] == 1 != parameter_defaults(mnist)["EPOCHS"]
+
+
+def test_two_metrics_of_the_same_runs_pair_up_by_run(spreads):
+    measured = spread(LAB, "best_val_accuracy", spreads=spreads).by_run()
+    assert measured == {
+        (1, "float32", "AMX (fast bfloat16)"): 0.70,
+        (2, "float32", "AVX2 only (float32)"): 0.74,
+        (3, "mixed_bfloat16", "AMX (fast bfloat16)"): 0.72,
+    }
