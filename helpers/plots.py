@@ -621,60 +621,96 @@ def show_misclassified(
 
 
 def plot_roc_curve(
-    y_true: Any,
-    scores: Any,
+    y_true: Any = None,
+    scores: Any = None,
     title: str | None = "ROC curve",
     mark_thresholds: Sequence[float] = (0.5,),
     name: str = "model",
+    *,
+    curves: Mapping[str, tuple[Any, Any]] | None = None,
 ) -> Figure:
-    """Draw the ROC curve with scikit-learn's ``RocCurveDisplay``, its AUC and operating points.
+    """Draw ROC curves with scikit-learn's ``RocCurveDisplay``, their AUCs and operating points.
 
-    ``sklearn.metrics.RocCurveDisplay.from_predictions`` draws the curve, its area under the
-    curve (in the legend) and the chance level; this adds a dot for each decision threshold.
+    ``sklearn.metrics.RocCurveDisplay.from_predictions`` draws each curve, its area under the
+    curve (in the legend) and the chance level; this adds a dot for each decision threshold on
+    every curve, in the curve's colour. The legend sits in the lower right corner, below the
+    chance diagonal, where a curve better than chance never passes.
 
     Args:
         y_true: Binary labels (N,), 0/1 or False/True; 1 is the positive class.
         scores: The model's score for the positive class (N,) (e.g. a sigmoid output);
             (N, 1) is flattened and (N, 2) softmax rows use column 1.
         title: Title above the plot.
-        mark_thresholds: Decision thresholds to mark on the curve with a dot and the
-            label "threshold 0.5"; a sample counts as positive when ``score >= threshold``.
+        mark_thresholds: Decision thresholds to mark on each curve with a dot and the
+            label "threshold 0.5" (two significant digits); a sample counts as positive
+            when ``score >= threshold``.
         name: The curve's name in the legend.
+        curves: Instead of ``y_true`` and ``scores``: several curves to overlay, as
+            ``{name: (y_true, scores)}`` in drawing order, e.g. ``{"validation": (y_val, p_val),
+            "test": (y_test, p_test)}``.
 
     Returns:
-        The figure; the legend reads "model (AUC = 0.97)".
+        The figure; the legend reads "model (AUC = 0.97)" for each curve, then the chance level.
     """
     from sklearn.metrics import RocCurveDisplay
 
-    y = np.asarray(y_true).astype(int).ravel()
-    s = _to_numpy(scores).astype(float)
-    if s.ndim == 2:
-        s = s[:, 0] if s.shape[1] == 1 else s[:, 1]
+    colors = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown")
+
+    def positive_scores(values: Any) -> np.ndarray:
+        s = _to_numpy(values).astype(float)
+        if s.ndim == 2:
+            s = s[:, 0] if s.shape[1] == 1 else s[:, 1]
+        return s
+
+    if curves is None:
+        if y_true is None or scores is None:
+            raise ValueError("pass y_true and scores, or curves={name: (y_true, scores)}")
+        curves = {name: (y_true, scores)}
+    elif y_true is not None or scores is not None:
+        raise ValueError("pass either y_true and scores, or curves, not both")
+    if not curves:
+        raise ValueError("curves is empty: pass at least one {name: (y_true, scores)}")
+    if len(curves) > len(colors):
+        raise ValueError(f"at most {len(colors)} curves fit one plot, got {len(curves)}")
+    drawn = [
+        (label, np.asarray(y).astype(int).ravel(), positive_scores(s), color)
+        for (label, (y, s)), color in zip(curves.items(), colors, strict=False)
+    ]
 
     with course_style():
         fig, axes = subplots_grid(1, 1, figsize=(5.2, 5.0))
         ax = axes[0, 0]
-        RocCurveDisplay.from_predictions(
-            y,
-            s,
-            ax=ax,
-            name=name,
-            plot_chance_level=True,
-            curve_kwargs={"color": "tab:blue"},
-            chance_level_kw={"color": "gray", "linestyle": "--", "linewidth": 1.2},
-        )
-        positives, negatives = s[y == 1], s[y == 0]
-        for threshold in mark_thresholds:
-            point_fpr = float(np.mean(negatives >= threshold))
-            point_tpr = float(np.mean(positives >= threshold))
-            ax.plot([point_fpr], [point_tpr], "o", color="tab:red", markersize=7, zorder=3)
-            ax.annotate(
-                f"threshold {threshold:g}",
-                (point_fpr, point_tpr),
-                xytext=(8, -14),
-                textcoords="offset points",
-                color="tab:red",
+        for index, (label, y, s, color) in enumerate(drawn):
+            RocCurveDisplay.from_predictions(
+                y,
+                s,
+                ax=ax,
+                name=label,
+                plot_chance_level=index == len(drawn) - 1,  # last, so it closes the legend
+                curve_kwargs={"color": color},
+                chance_level_kw={"color": "gray", "linestyle": "--", "linewidth": 1.2},
             )
+        for index, (_, y, s, color) in enumerate(drawn):
+            positives, negatives = s[y == 1], s[y == 0]
+            for threshold in mark_thresholds:
+                point_fpr = float(np.mean(negatives >= threshold))
+                point_tpr = float(np.mean(positives >= threshold))
+                ax.plot(
+                    [point_fpr],
+                    [point_tpr],
+                    "o",
+                    color=color,
+                    markeredgecolor="black",
+                    markersize=7,
+                    zorder=3,
+                )
+                ax.annotate(
+                    f"threshold {threshold:.2g}",
+                    (point_fpr, point_tpr),
+                    xytext=(8, -14 - 12 * index),  # one curve's labels under the other's
+                    textcoords="offset points",
+                    color=color,
+                )
         ax.set_xlabel("false positive rate (1 − specificity)")
         ax.set_ylabel("true positive rate (sensitivity)")
         ax.set_xlim(-0.02, 1.02)

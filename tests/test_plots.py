@@ -606,6 +606,64 @@ def test_plot_roc_curve_marks_each_threshold_at_its_operating_point(three_or_eig
         assert dot.get_marker() == "o"
 
 
+def test_plot_roc_curve_overlays_labelled_curves_each_with_its_auc_and_operating_point(
+    three_or_eight,
+):
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    y, scores = three_or_eight
+    half = len(y) // 2
+    curves = {"validation": (y[:half], scores[:half]), "test": (y[half:], scores[half:])}
+    fig = plots.plot_roc_curve(curves=curves, mark_thresholds=(0.4,), title="Both halves")
+
+    ax = fig.axes[0]
+    assert legend_texts(ax) == [
+        f"validation (AUC = {roc_auc_score(y[:half], scores[:half]):.2f})",
+        f"test (AUC = {roc_auc_score(y[half:], scores[half:]):.2f})",
+        "Chance level (AUC = 0.5)",
+    ]
+    first, second, chance = ax.get_lines()[:3]
+    for line, (labels, s) in zip((first, second), curves.values(), strict=True):
+        fpr, tpr, _ = roc_curve(labels, s)
+        np.testing.assert_allclose(line.get_xdata(), fpr)
+        np.testing.assert_allclose(line.get_ydata(), tpr)
+    assert not same_color(first.get_color(), second.get_color())
+    assert chance.get_linestyle() == "--"
+    dots = ax.get_lines()[3:]
+    assert len(dots) == 2 and all_texts(fig) == ["threshold 0.4", "threshold 0.4"]
+    for dot, line, (labels, s) in zip(dots, (first, second), curves.values(), strict=True):
+        predicted = s >= 0.4
+        assert dot.get_xdata()[0] == pytest.approx(predicted[labels == 0].mean())  # FPR
+        assert dot.get_ydata()[0] == pytest.approx(predicted[labels == 1].mean())  # TPR
+        assert same_color(dot.get_color(), line.get_color())
+    assert ax.get_title() == "Both halves"
+
+
+def test_plot_roc_curve_keeps_its_legend_off_the_curves_and_operating_points(three_or_eight):
+    y, scores = three_or_eight
+    half = len(y) // 2
+    curves = {"validation": (y[:half], scores[:half]), "test": (y[half:], scores[half:])}
+    fig = plots.plot_roc_curve(curves=curves, mark_thresholds=(0.5, 0.1))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent()
+    for line in ax.get_lines():
+        if line.get_linestyle() == "--":
+            continue  # the chance diagonal is not data
+        points = ax.transData.transform(line.get_xydata())
+        inside = [p for p in points if box.contains(*p)]
+        assert not inside, f"the legend covers {len(inside)} point(s) of {line.get_label()!r}"
+
+
+def test_plot_roc_curve_takes_either_one_curve_or_several():
+    with pytest.raises(ValueError, match="either"):
+        plots.plot_roc_curve([0, 1], [0.2, 0.8], curves={"a": ([0, 1], [0.2, 0.8])})
+    with pytest.raises(ValueError, match="pass y_true and scores"):
+        plots.plot_roc_curve()
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_roc_curve(curves={})
+
+
 # --------------------------------------------------------------------------- plot_cv_scores
 
 

@@ -106,7 +106,7 @@ with h.Timer() as training:
         train_ds,
         validation_data=val_ds,
         epochs=EPOCHS,
-        class_weight=class_weight,
+        class_weight=fit_class_weight,
         shuffle=False,
         verbose=0,
         callbacks=[h.EpochLogger(every=5)],
