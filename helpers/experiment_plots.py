@@ -13,7 +13,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from helpers.plots import _history_dict, course_style, set_suptitle, subplots_grid
+from helpers.plots import (
+    course_style,
+    draw_epoch_line,
+    history_dict,
+    set_suptitle,
+    subplots_grid,
+)
 
 __all__ = ["plot_accuracy_per_second", "plot_runs_side_by_side"]
 
@@ -34,7 +40,7 @@ def plot_runs_side_by_side(
         mark_epochs: label -> an epoch (from 1) to mark with a dotted line, e.g. the kept one.
         ncols: panels per row.
     """
-    histories = {str(label): _history_dict(run) for label, run in runs.items()}
+    histories = {str(label): history_dict(run) for label, run in runs.items()}
     missing = [label for label, run in histories.items() if not run.get(metric)]
     if not histories or missing:
         raise ValueError(f"no {metric!r} recorded for {missing or 'any run'}")
@@ -60,13 +66,7 @@ def plot_runs_side_by_side(
                     )
             epoch = (mark_epochs or {}).get(label)
             if epoch is not None:
-                ax.axvline(
-                    epoch,
-                    color="dimgray",
-                    linestyle=":",
-                    linewidth=1.5,
-                    label=f"kept: epoch {epoch}",
-                )
+                draw_epoch_line(ax, epoch, f"kept: epoch {epoch}")
             ax.set_title(label)
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))

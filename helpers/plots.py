@@ -233,7 +233,12 @@ def _class_name(label: Any, class_names: Sequence[str] | None) -> str:
 # --------------------------------------------------------------------------- training curves
 
 
-def _history_dict(history: Any) -> dict[str, list[float]]:
+def draw_epoch_line(ax, epoch: int, label: str) -> None:
+    """A dotted vertical line at ``epoch`` (counted from 1), e.g. the epoch a checkpoint kept."""
+    ax.axvline(epoch, color="dimgray", linestyle=":", linewidth=1.5, label=label)
+
+
+def history_dict(history: Any) -> dict[str, list[float]]:
     if hasattr(history, "history") and isinstance(history.history, Mapping):
         history = history.history
     if not isinstance(history, Mapping):
@@ -288,10 +293,10 @@ def plot_history(
     if isinstance(metrics, str):
         metrics = (metrics,)
     if isinstance(history, Mapping) and history and all(_is_run(v) for v in history.values()):
-        runs = {str(label): _history_dict(run) for label, run in history.items()}
+        runs = {str(label): history_dict(run) for label, run in history.items()}
         single = False
     else:
-        runs = {"": _history_dict(history)}
+        runs = {"": history_dict(history)}
         single = True
 
     available = sorted({key for run in runs.values() for key in run})
@@ -333,13 +338,7 @@ def plot_history(
             if _is_fraction_metric(metric, all_values):
                 ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
             if mark_epoch is not None:
-                ax.axvline(
-                    mark_epoch,
-                    color="dimgray",
-                    linestyle=":",
-                    linewidth=1.5,
-                    label=f"epoch {mark_epoch}",
-                )
+                draw_epoch_line(ax, mark_epoch, f"epoch {mark_epoch}")
             ax.grid(True)
             ax.legend()
         set_suptitle(fig, title)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from helpers.config import REPO
 
-__all__ = ["SPREADS", "Spread", "current_runs", "parameter_defaults", "recipe", "spread"]
+__all__ = ["SPREADS", "Spread", "current_runs", "parameter_defaults", "recipe", "spread", "where"]
 
 #: Where the measured spreads of every lab are kept.
 SPREADS = REPO / "solutions" / "spreads.json"
@@ -54,6 +54,11 @@ def recipe(notebook: Path, settings: dict | None = None) -> dict:
     return kept
 
 
+def where(run: dict) -> str:
+    """The kind of CPU a run was measured on (by its speed flags; older runs: the CPU's name)."""
+    return run.get("cpu_kind") or run["cpu"]
+
+
 def current_runs(lab: str, spreads: Path = SPREADS) -> list[dict]:
     """The successful stored runs of the lab's current recipe."""
     wanted = recipe(REPO / "solutions" / f"{lab}.ipynb")
@@ -68,10 +73,18 @@ class Spread:
 
     metric: str
     values: tuple[float, ...]
-    seeds: tuple[int, ...]
-    kinds: tuple[str, ...]
     #: (seed, precision, CPU kind) of each value: pairs two metrics of the same runs
     runs: tuple[tuple, ...] = ()
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seed of each value."""
+        return tuple(seed for seed, _, _ in self.runs)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of CPU the runs were measured on, sorted."""
+        return tuple(sorted({kind for _, _, kind in self.runs}))
 
     def by_run(self) -> dict[tuple, float]:
         """Each value keyed by its run (seed, precision, CPU kind)."""
@@ -115,7 +128,5 @@ def spread(lab: str, metric: str, precision: str | None = None, spreads: Path = 
     return Spread(
         metric,
         tuple(float(run["metrics"][metric]) for run in runs),
-        tuple(run["seed"] for run in runs),
-        tuple(sorted({run.get("cpu_kind") or run["cpu"] for run in runs})),
-        tuple((run["seed"], run["precision"], run.get("cpu_kind") or run["cpu"]) for run in runs),
+        tuple((run["seed"], run["precision"], where(run)) for run in runs),
     )

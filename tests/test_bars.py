@@ -13,7 +13,7 @@ import json
 import pytest
 
 from helpers.config import REPO
-from helpers.spreads import current_runs, parameter_defaults
+from helpers.spreads import current_runs, parameter_defaults, where
 
 #: Each lab's bars, and the recorded metric each one checks: always a *validation* metric of the
 #: model the lab keeps (the test set is looked at once, at the end, and never compared with a bar).
@@ -62,11 +62,8 @@ def test_every_run_names_its_cpu_kind_flags_and_compute_policies(stem):
 
 def lowest_by_kind(runs: list[dict], metric: str) -> str:
     """The lowest value of a metric on each kind of CPU, for messages."""
-    kinds = sorted({run.get("cpu_kind", run["cpu"]) for run in runs})
-    lows = {
-        k: min(r["metrics"][metric] for r in runs if r.get("cpu_kind", r["cpu"]) == k)
-        for k in kinds
-    }
+    kinds = sorted({where(run) for run in runs})
+    lows = {k: min(r["metrics"][metric] for r in runs if where(r) == k) for k in kinds}
     return "; ".join(f"{kind}: {low}" for kind, low in lows.items())
 
 

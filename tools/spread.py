@@ -34,7 +34,7 @@ from pathlib import Path
 
 from helpers.config import PRECISION_ENV, REPO
 from helpers.machine import cpu_kind, cpu_model, machine_info, speed_flags
-from helpers.spreads import SPREADS, parameter_defaults, recipe
+from helpers.spreads import SPREADS, parameter_defaults, recipe, where
 from tools.notebooks import shown, write_atomic
 from tools.run_solutions import (
     DEFAULT_CELL_TIMEOUT,
@@ -58,11 +58,6 @@ def parse_setting(text: str) -> tuple[str, object]:
 def load(path: Path) -> dict:
     """The stored spreads: ``{stem: {"runs": [...]}}``."""
     return json.loads(path.read_text()) if path.exists() else {}
-
-
-def where(run: dict) -> str:
-    """The kind of CPU a run was measured on (by its speed flags; older runs: the CPU's name)."""
-    return run.get("cpu_kind") or run["cpu"]
 
 
 def this_machine() -> dict:
