@@ -39,7 +39,8 @@ import psutil
 import pytest
 
 from tools.kernel import KERNEL_NAME, kernel_problems
-from tools.notebooks import fill_in, make_student, serialise
+from tools.notebook_io import serialise
+from tools.notebooks import fill_in, make_student
 
 pytestmark = pytest.mark.browser
 

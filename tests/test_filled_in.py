@@ -33,8 +33,10 @@ from papermill.exceptions import PapermillExecutionError
 
 from tools.answers import fill_in_answers
 from tools.kernel import KERNEL_NAME, kernel_problems
-from tools.notebooks import STUB_FIRST_LINE, make_student, serialise
+from tools.notebook_io import serialise
+from tools.notebooks import make_student
 from tools.run_solutions import BUILD_ENV, RESULTS_ENV, environment_variable, run_notebook
+from tools.stubs import STUB_FIRST_LINE
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"

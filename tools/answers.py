@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import nbformat
 
-from tools.notebooks import STUB_FIRST_LINE, replace_stubs
+from tools.stubs import STUB_FIRST_LINE, replace_stubs
 
 #: A line that opens an answer: ``# %% Exercise 3`` (anything after the number is a comment).
 ANSWER_MARKER = re.compile(r"# %% Exercise (\d+)\b.*")

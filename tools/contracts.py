@@ -21,7 +21,9 @@ from pathlib import Path
 
 import nbformat
 
-from tools.notebooks import REPO, cell_spans, kept_cells, shown
+from helpers.config import REPO
+from tools.notebook_io import shown
+from tools.notebooks import cell_spans, kept_cells
 
 #: An exercise heading in a markdown cell: "## Exercise 3 — ..." or "### Exercise 3 — ...".
 HEADING = re.compile(r"^#+ Exercise (\d+)\b", re.MULTILINE)

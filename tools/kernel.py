@@ -23,6 +23,9 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 KERNEL_NAME = "cnn-labs"
 DISPLAY_NAME = "Python 3 (cnn-labs)"
 
+#: The ``kernelspec`` metadata every course notebook carries (``tools.notebooks`` writes it).
+KERNELSPEC = {"name": KERNEL_NAME, "display_name": DISPLAY_NAME, "language": "python"}
+
 
 def install(prefix: str = sys.prefix) -> str:
     """Register the kernel for the running interpreter under ``prefix``; return its folder."""

@@ -11,6 +11,10 @@ In the student notebook each marked region of a code cell becomes a numbered stu
 ``*Your answer here.*``. Everything else is copied, minus outputs and instructor-only cells.
 Cell indices in messages count from 0, as the cells are stored in the ``.ipynb`` file.
 
+The stub's format lives in ``tools.stubs`` (the grader and the answers files read it too), file
+writing in ``tools.notebook_io``, the kernel's name in ``tools.kernel``. What this module owns
+is the solution markers: ``kept_cells`` and ``cell_spans`` are public for ``tools.contracts``.
+
 Usage::
 
     python -m tools.notebooks generate   # solutions/*.ipynb -> notebooks/*.ipynb
@@ -22,17 +26,18 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import re
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 from helpers.config import REPO
+from tools.kernel import KERNELSPEC
+from tools.notebook_io import serialise, shown, write_atomic
+from tools.stubs import replace_stubs, stub_lines
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -45,7 +50,7 @@ DROPPED_TAGS = frozenset({"solution-only", "injected-parameters"})
 
 #: The notebook metadata of every student notebook: the course's kernel, nothing else.
 STUDENT_METADATA = {
-    "kernelspec": {"name": "cnn-labs", "display_name": "Python 3 (cnn-labs)", "language": "python"},
+    "kernelspec": KERNELSPEC,
     "language_info": {"name": "python"},
 }
 
@@ -54,9 +59,6 @@ MIN_LEAK_CHARS = 8
 
 #: Lines made only of brackets and punctuation, or of one word (``]),``, ``else:``, ``pass``).
 TRIVIAL_LINE = re.compile(r"[\W_]*|\w+:?")
-
-#: The first line of a code stub, as written by ``stub_lines``.
-STUB_FIRST_LINE = re.compile(r"(\s*)# Exercise (\d+): your code here\.")
 
 
 class MarkerError(ValueError):
@@ -80,21 +82,6 @@ class Leak:
     exercise: int
     line: str
     student_cell: int  # index of the student notebook cell that holds it
-
-
-def stub_lines(exercise: int, indent: str) -> list[str]:
-    """The lines that replace the solution code of an exercise (each short enough for ruff)."""
-    return [
-        f"{indent}# Exercise {exercise}: your code here.",
-        f"{indent}raise NotImplementedError(",
-        f'{indent}    "Exercise {exercise} is not done yet: replace this line with your code "',
-        f'{indent}    "(see the instructions above), then run the checkpoint cell below."',
-        f"{indent})",
-    ]
-
-
-#: How many lines a stub has.
-STUB_LENGTH = len(stub_lines(1, ""))
 
 
 def marker_spans(lines: list[str], cell_index: int) -> list[tuple[int, int]]:
@@ -209,40 +196,6 @@ def make_student(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     )
 
 
-def stub_at(lines: list[str], number: int) -> int | None:
-    """The exercise number of the stub that starts at this line, or None if none does."""
-    match = STUB_FIRST_LINE.fullmatch(lines[number])
-    if match and lines[number : number + STUB_LENGTH] == stub_lines(int(match[2]), match[1]):
-        return int(match[2])
-    return None
-
-
-#: What replaces a stub: called with (exercise, the cell's lines, the stub's first line index);
-#: returns the lines to put in its place, or None to leave the stub as it is.
-StubReplacement = Callable[[int, list[str], int], "list[str] | None"]
-
-
-def replace_stubs(
-    student_nb: nbformat.NotebookNode, replacement: StubReplacement
-) -> tuple[nbformat.NotebookNode, list[int]]:
-    """A copy of a student notebook with its code stubs replaced, and the exercises found."""
-    filled = copy.deepcopy(student_nb)
-    found = []
-    for cell in filled.cells:
-        if cell.cell_type != "code":
-            continue
-        lines = cell.source.split("\n")
-        for number in reversed(range(len(lines))):  # from the end, so replacing keeps indices
-            exercise = stub_at(lines, number)
-            if exercise is not None:
-                found.append(exercise)
-                new_lines = replacement(exercise, lines, number)
-                if new_lines is not None:
-                    lines[number : number + STUB_LENGTH] = new_lines
-        cell.source = "\n".join(lines)
-    return filled, sorted(found)
-
-
 def fill_in(
     student_nb: nbformat.NotebookNode, solution_nb: nbformat.NotebookNode
 ) -> nbformat.NotebookNode:
@@ -294,30 +247,6 @@ def find_leaks(solution_nb: nbformat.NotebookNode, student_nb: nbformat.Notebook
             if where is not None:
                 leaks.append(Leak(region.exercise, line, where))
     return leaks
-
-
-def serialise(nb: nbformat.NotebookNode) -> str:
-    """The notebook as nbformat.write writes it (sorted keys, indent 1, trailing newline)."""
-    text = nbformat.writes(nb)
-    return text if text.endswith("\n") else text + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a text file so that readers see either the old or the new content, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    ) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
-
-
-def shown(path: Path) -> str:
-    """A path as the user should see it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def solution_files(solutions: Path) -> list[Path]:

@@ -43,7 +43,7 @@ from helpers.config import BUILD_ENV, REPO, RESULTS_ENV
 from helpers.machine import cpu_kind, machine_info, speed_flags
 from tools.checked_outputs import log_lines
 from tools.kernel import KERNEL_NAME, kernel_problems
-from tools.notebooks import serialise, shown, write_atomic
+from tools.notebook_io import serialise, shown, write_atomic
 
 #: Seconds one cell may run before its lab fails (the longest takes about 12 minutes on a slow CPU).
 DEFAULT_CELL_TIMEOUT = 1800

@@ -35,7 +35,7 @@ from pathlib import Path
 from helpers.config import PRECISION_ENV, REPO
 from helpers.machine import cpu_kind, cpu_model, machine_info, speed_flags
 from helpers.spreads import SPREADS, parameter_defaults, recipe, where
-from tools.notebooks import shown, write_atomic
+from tools.notebook_io import shown, write_atomic
 from tools.run_solutions import (
     DEFAULT_CELL_TIMEOUT,
     environment_variable,

@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tools.answers import AnswersError, fill_in_answers, parse_answers
-from tools.notebooks import STUB_FIRST_LINE, stub_lines
+from tools.stubs import STUB_FIRST_LINE, stub_lines
 
 LAB = "tests/answers/00_demo.py"
 

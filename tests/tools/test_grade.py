@@ -28,7 +28,7 @@ from tools.grade.extract import extract, graded_notebook, read_submission
 from tools.grade.gradebook import COLUMNS
 from tools.grade.isolate import TOKEN_ENV, Run, kill_run
 from tools.grade.outcome import grade_run
-from tools.notebooks import serialise
+from tools.notebook_io import serialise
 
 REPO = Path(__file__).resolve().parents[2]
 LAB1 = "01_mnist_convnet"

@@ -16,8 +16,8 @@ from tools.notebooks import (
     find_leaks,
     make_student,
     solution_regions,
-    stub_lines,
 )
+from tools.stubs import stub_lines
 
 AREA_CELL = """import math
 

@@ -11,7 +11,7 @@ import nbformat
 
 from helpers.config import REPO
 from tools.grade import GradingError
-from tools.notebooks import STUB_LENGTH, stub_at
+from tools.stubs import STUB_LENGTH, stub_at
 
 CHECKPOINT_LINE = re.compile(r"#\s*Checkpoint\s+(\d+)\b")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 
 from tools.grade.course import cell_label, lines_of, owning_checkpoint, stub_spans
-from tools.notebooks import replace_stubs
+from tools.stubs import replace_stubs
 
 #: An answer that prints a verdict itself or replaces a course helper (``h.check = ...``): the
 #: checks still decide, but an instructor should look at it.

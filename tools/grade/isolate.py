@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from helpers.config import REPO
-from tools.notebooks import serialise
+from tools.notebook_io import serialise
 
 #: Seconds one notebook may run (all its cells together) before its kernel is killed.
 DEFAULT_TIMEOUT = 600.0
