@@ -1,4 +1,4 @@
-"""The race: wall seconds to a validation accuracy, the classic pipeline against the course's Lab 2.
+"""The race: wall seconds to a validation accuracy, the classic pipeline against Lab 3's recipe.
 
 Both train on the same photos (the course loader's ``train`` and ``validation`` splits of
 cats-and-dogs) from the same seed, alternately in one process (classic, course, classic…), each
@@ -11,107 +11,45 @@ two steps on random data, so TensorFlow's one-time start-up is charged to neithe
   target_size=(150, 150), batch_size=20)``, RMSprop 1e-4, float32) rebuilt faithfully in
   ``tf.data``: every epoch every JPEG is read, decoded, resized and rescaled again. Where Keras 3
   is faster we keep the speed: decoding runs on all cores and batches are prefetched.
-* **course** — Lab 2 as students run it: ``h.load_cats_and_dogs`` decodes every photo once
-  (test split included), ``ImageDataset.pipeline`` batches the arrays, the lab's convnet
-  computes in the precision ``h.use_mixed_precision`` picks, He-initialised, Adam with the lab's
-  warm-up + cosine schedule. (Lab 2 also keeps its best epoch with a ModelCheckpoint; writing a
-  model file costs little next to an epoch, and the race stops at a threshold, so it is left out.)
+* **course** — Lab 3's modern convnet as students train it (``bench.course``):
+  ``h.load_cats_and_dogs`` decodes every photo once (test split included), ``ImageDataset.pipeline``
+  batches the arrays and applies the lab's augmentation to the training batches, the small
+  ResNet computes in the precision ``h.use_mixed_precision`` picks, Adam with the lab's warm-up +
+  cosine schedule. (Lab 3 also keeps its best epoch by validation loss with a ModelCheckpoint;
+  writing a model file costs little next to an epoch, and the race stops at a threshold, so it
+  is left out.)
 """
 
 from __future__ import annotations
 
-import ast
-import contextlib
 import gc
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import keras
 import numpy as np
-import papermill
 
 import helpers as h
-from helpers.training import choose_precision
+from bench.course import (
+    LAB3,
+    Recipe,
+    augmentation,
+    course_model,
+    course_precision,
+    dtype_policy,
+    lab_model,
+)
 
-# ----------------------------------------------------------------- the course's recipe (Lab 2)
-# One place to update when Lab 2 changes: its settings are read from its parameters cell; the
-# model and the training call below copy its build_model and its fit cell.
-
-LAB2 = h.REPO / "solutions" / "02_cats_dogs_baseline.ipynb"
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Lab 2's settings; the defaults apply to what its parameters cell does not set."""
-
-    image_size: int = 64
-    batch_size: int = 16
-    epochs: int = 30
-    learning_rate: float = 1e-3
-    warmup_epochs: int = 2
-    seed: int = 42
-
-
-def read_recipe(notebook=LAB2) -> Recipe:
-    """The Recipe in a notebook's parameters cell (``papermill.inspect_notebook``)."""
-    names = {f.upper(): f for f in Recipe.__dataclass_fields__}
-    values = {}
-    for name, parameter in papermill.inspect_notebook(str(notebook)).items():
-        if name in names:
-            try:
-                values[names[name]] = ast.literal_eval(parameter["default"])
-            except (ValueError, SyntaxError):
-                raise ValueError(
-                    f"{notebook}: the parameters cell sets {name} = {parameter['default']}, "
-                    "which is not a Python literal; write the value itself (e.g. 0.0005)"
-                ) from None
-    return Recipe(**values)
-
-
-def course_model(recipe: Recipe, steps_per_epoch: int) -> keras.Model:
-    """Lab 2's convnet and optimiser, in the precision the lab would use on this machine."""
-    with dtype_policy(course_precision()):
-        model = keras.Sequential(
-            [
-                keras.Input((recipe.image_size, recipe.image_size, 3)),
-                keras.layers.Rescaling(1 / 255),
-                *convolutions("he_uniform"),
-                keras.layers.Flatten(),
-                keras.layers.Dense(512, activation="relu", kernel_initializer="he_uniform"),
-                keras.layers.Dense(1, activation="sigmoid", dtype="float32"),
-            ],
-            name="course",
-        )
-    schedule = h.warmup_cosine(
-        recipe.learning_rate, recipe.epochs, steps_per_epoch, recipe.warmup_epochs
-    )
-    model.compile(keras.optimizers.Adam(schedule), "binary_crossentropy", metrics=["accuracy"])
-    return model
-
-
-def convolutions(initializer: str = "glorot_uniform") -> list:
-    """The four Conv2D/MaxPooling2D blocks (32-64-128-128 filters) both convnets share."""
-    blocks = [
-        (
-            keras.layers.Conv2D(n, 3, activation="relu", kernel_initializer=initializer),
-            keras.layers.MaxPooling2D(2),
-        )
-        for n in (32, 64, 128, 128)
-    ]
-    return [layer for block in blocks for layer in block]
-
-
-def course_precision() -> str:
-    """The policy ``h.use_mixed_precision()`` would set here (CNN_LABS_PRECISION wins)."""
-    return choose_precision()[0]
+# ----------------------------------------------------------------- the course's run (Lab 3)
 
 
 def run_course(recipe: Recipe, settings, repetition: int) -> dict:
-    """One timed run of Lab 2: decode once, build, train with the lab's schedule."""
+    """One timed run of Lab 3's modern convnet: decode once, build, train augmented."""
     fresh_session(recipe.seed)
     start = time.perf_counter()
     data = h.load_cats_and_dogs(recipe.image_size, train_size=settings.train_size, seed=recipe.seed)
-    train = data.pipeline("train", recipe.batch_size, seed=recipe.seed)
+    augment = augmentation(recipe.augmentation_strength)
+    train = data.pipeline("train", recipe.batch_size, augment=augment, seed=recipe.seed)
     model = course_model(recipe, len(train))
     clock = EpochClock(start, f"course  rep {repetition}", stop_at=max(settings.thresholds))
     epochs = min(recipe.epochs, settings.course_cap_epochs or recipe.epochs)
@@ -148,13 +86,22 @@ def classic_dataset(split: h.ImageSplit, shuffle: bool = False, seed: int = 0):
     return data.batch(CLASSIC_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
 
 
+def classic_convolutions() -> list:
+    """The tutorial's four Conv2D/MaxPooling2D blocks: 32-64-128-128 filters, ReLU."""
+    blocks = [
+        (keras.layers.Conv2D(n, 3, activation="relu"), keras.layers.MaxPooling2D(2))
+        for n in (32, 64, 128, 128)
+    ]
+    return [layer for block in blocks for layer in block]
+
+
 def classic_model() -> keras.Model:
     """The tutorial's convnet (no Rescaling: its pipeline rescales), float32, RMSprop(1e-4)."""
     with dtype_policy("float32"):
         model = keras.Sequential(
             [
                 keras.Input((CLASSIC_IMAGE_SIZE, CLASSIC_IMAGE_SIZE, 3)),
-                *convolutions(),
+                *classic_convolutions(),
                 keras.layers.Flatten(),
                 keras.layers.Dense(512, activation="relu"),
                 keras.layers.Dense(1, activation="sigmoid"),
@@ -234,17 +181,6 @@ class EpochClock(keras.callbacks.Callback):
         }
 
 
-@contextlib.contextmanager
-def dtype_policy(policy: str):
-    """Build layers under a global dtype policy, restored afterwards."""
-    old = keras.config.dtype_policy().name
-    keras.config.set_dtype_policy(policy)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(old)
-
-
 def fresh_session(seed: int) -> None:
     """A new Keras session seeded like the lab, so runs do not share state."""
     keras.backend.clear_session()
@@ -253,7 +189,11 @@ def fresh_session(seed: int) -> None:
 
 
 def warm_up(photos: h.ImageDataset, recipe: Recipe) -> None:
-    """Two training steps of each model on random data, and one batch of each pipeline."""
+    """Two training steps of each model on random data, and one batch of each pipeline.
+
+    The course's batch goes through the augmentation, so that loading its image kernels is
+    charged to neither run (each run still builds and traces its own pipeline).
+    """
     rng = np.random.default_rng(0)
     models = {CLASSIC_IMAGE_SIZE: classic_model(), recipe.image_size: course_model(recipe, 2)}
     for size, model in models.items():
@@ -261,11 +201,17 @@ def warm_up(photos: h.ImageDataset, recipe: Recipe) -> None:
         y = rng.integers(0, 2, 2 * CLASSIC_BATCH_SIZE).astype("float32")
         model.fit(x, y, batch_size=CLASSIC_BATCH_SIZE, epochs=1, verbose=0)
     next(iter(classic_dataset(photos["validation"])))
-    next(iter(photos.pipeline("validation", recipe.batch_size)))
+    augment = augmentation(recipe.augmentation_strength)
+    next(iter(photos.pipeline("train", recipe.batch_size, augment=augment)))
 
 
 def race(settings, recipe: Recipe) -> dict:
-    """Warm up, then ``settings.repeats`` × (classic, course); every run's curve."""
+    """Warm up, then ``settings.repeats`` × (classic, course); every run's curve.
+
+    Also records ``lab_params``, the parameter count of the model Lab 3's own code builds, for
+    the report to check the copy in ``bench.course`` against.
+    """
+    lab_params = lab_model(recipe).count_params()
     photos = h.load_cats_and_dogs(
         recipe.image_size, train_size=settings.train_size, seed=recipe.seed
     )
@@ -277,6 +223,8 @@ def race(settings, recipe: Recipe) -> dict:
     keras.backend.clear_session()
     return {
         "recipe": asdict(recipe),
+        "lab": LAB3.name,
+        "lab_params": lab_params,
         "precision": course_precision(),
         "train_images": len(photos["train"]),
         "validation_images": len(photos["validation"]),

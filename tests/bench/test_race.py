@@ -1,9 +1,7 @@
-"""The race's parts on small real inputs: the recipe, both models, the classic pipeline, clocks."""
+"""The race's parts on small real inputs: the classic model and pipeline, clocks, ratios."""
 
 import keras
-import nbformat
 import numpy as np
-import pytest
 from PIL import Image
 
 import helpers as h
@@ -11,38 +9,8 @@ from bench import race
 from bench.__main__ import FULL, QUICK, parse_args
 
 
-def lab(tmp_path, parameters: str):
-    """A notebook whose parameters cell is ``parameters``."""
-    kernel = {"name": "cnn-labs", "display_name": "cnn-labs", "language": "python"}
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel})
-    nb.cells = [
-        nbformat.v4.new_code_cell("import helpers as h"),
-        nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
-    ]
-    path = tmp_path / "02_lab.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
-def test_the_recipe_comes_from_the_parameters_cell_and_defaults_fill_the_rest(tmp_path):
-    cell = "IMAGE_SIZE = 128  # px\nEPOCHS = 30\nLEARNING_RATE = 1e-3\nTRAIN_SIZE = None\n"
-    recipe = race.read_recipe(lab(tmp_path, cell))
-    assert recipe == race.Recipe(image_size=128, epochs=30, learning_rate=1e-3)
-    assert recipe.batch_size == race.Recipe().batch_size
-
-
-def test_a_parameter_that_is_not_a_literal_is_an_error_that_says_so(tmp_path):
-    with pytest.raises(ValueError, match=r"LEARNING_RATE = 1e-3 / 2, which is not a Python lit"):
-        race.read_recipe(lab(tmp_path, "LEARNING_RATE = 1e-3 / 2\n"))
-
-
-def test_the_recipe_of_the_real_lab_2_reads():
-    recipe = race.read_recipe()
-    assert recipe.image_size >= 32 and recipe.epochs >= 1 and 0 < recipe.learning_rate < 1
-
-
 def convnet_params(size: int) -> int:
-    """Parameters of the 32-64-128-128 convnet with a 512-unit dense layer at ``size`` px."""
+    """Parameters of the tutorial's 32-64-128-128 convnet with a 512-unit dense layer."""
     for _ in range(4):
         size = (size - 2) // 2  # a 3×3 convolution, then a 2×2 pooling
     return 896 + 18_496 + 73_856 + 147_584 + (size * size * 128 * 512 + 512) + 513
@@ -54,23 +22,6 @@ def test_the_classic_model_is_the_tutorials():
     assert model.input_shape == (None, 150, 150, 3)
     assert isinstance(model.optimizer, keras.optimizers.RMSprop)
     assert all(layer.dtype_policy.name == "float32" for layer in model.layers)
-
-
-def test_the_course_model_is_lab_2s_in_the_labs_precision(monkeypatch):
-    monkeypatch.setenv("CNN_LABS_PRECISION", "mixed_bfloat16")
-    recipe = race.Recipe(image_size=96, epochs=4, learning_rate=5e-4, warmup_epochs=1)
-    model = race.course_model(recipe, steps_per_epoch=10)
-    assert model.count_params() == convnet_params(96)
-    assert isinstance(model.layers[0], keras.layers.Rescaling)
-    assert model.layers[1].compute_dtype == "bfloat16"
-    assert model.layers[-1].compute_dtype == "float32"
-    assert keras.config.dtype_policy().name == "float32"  # restored after building
-    assert type(model.layers[1].kernel_initializer).__name__ == "HeUniform"
-    schedule = model.optimizer.get_config()["learning_rate"]
-    assert schedule["class_name"] == "CosineDecay"
-    assert schedule["config"]["warmup_target"] == 5e-4  # after a warm-up of one epoch
-    assert schedule["config"]["warmup_steps"] == 10
-    assert schedule["config"]["decay_steps"] == 3 * 10
 
 
 def test_the_classic_pipeline_decodes_every_file_into_rescaled_150_px_batches(tmp_path):
