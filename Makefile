@@ -114,7 +114,7 @@ lab: notebooks ## Open the student notebooks in JupyterLab on the course's kerne
 	$(PY) -m tools.kernel check
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
-bench: data ## Benchmark: time to accuracy, classic tutorial vs Lab 2; the course's seconds and memory
+bench: data ## Benchmark: time to accuracy, classic tutorial vs Lab 3's modern convnet; the course's seconds and memory
 	$(PY) -m bench
 
 SUBMISSIONS ?=
