@@ -4,6 +4,9 @@
 * plots — curves, image grids, confusion matrices, feature maps… (helpers.plots)
 * experiment_plots — runs side by side, accuracy per second (helpers.experiment_plots)
 * convolution — receptive fields, one convolution step drawn out (helpers.convolution)
+* interpret — inside a trained model: Grad-CAM heat maps, calibration, features in 2-D
+  (helpers.interpret)
+* photos — a photo of your own, from a file, ``load_photo`` (helpers.photos)
 * training — seeds, mixed precision, one-line-per-epoch logs, timing (helpers.training)
 * checkpoints — PASS/FAIL lines after each exercise (helpers.checks)
 * evidence — an accuracy on n cases with its 95 % interval, ``rate`` (helpers.evidence)
@@ -52,6 +55,13 @@ _HOMES = {
     "load_chest_xray": "helpers.data.loaders",
     "load_mnist": "helpers.data.loaders",
     "patient_id": "helpers.data.loaders",
+    "border_share": "helpers.interpret",
+    "calibration_bins": "helpers.interpret",
+    "grad_cam": "helpers.interpret",
+    "plot_calibration": "helpers.interpret",
+    "plot_feature_map": "helpers.interpret",
+    "show_grad_cam": "helpers.interpret",
+    "load_photo": "helpers.photos",
     "peak_memory_mb": "helpers.machine",
     "plot_accuracy_per_second": "helpers.experiment_plots",
     "plot_comparison": "helpers.plots",
@@ -83,7 +93,9 @@ _SUBMODULES = (
     "data",
     "evidence",
     "experiment_plots",
+    "interpret",
     "machine",
+    "photos",
     "plots",
     "results",
     "spreads",

@@ -552,6 +552,7 @@ def show_misclassified(
     max_images: int = 16,
     ncols: int = 8,
     title: str | None = "Misclassified examples",
+    most_confident_first: bool = False,
 ) -> Figure:
     """Draw the images the model got wrong, titled with the true and the predicted class.
 
@@ -563,10 +564,14 @@ def show_misclassified(
         probabilities: Optional model outputs: (N,) = probability of class 1 for a binary
             model, or (N, C) softmax rows. Titles then get a third line "p = 0.93", the
             probability the model gave to the class it predicted.
-        max_images: Show at most this many mistakes, the first ones in dataset order.
+        max_images: Show at most this many mistakes, the first ones in dataset order (or the
+            most confident ones, see ``most_confident_first``).
         ncols: Panels per row (each panel is as wide as its longest title line).
         title: Title above the grid; " (first 16 of 123)" is appended when not all
-            mistakes fit.
+            mistakes fit (" (16 most confident of 123)" with ``most_confident_first``).
+        most_confident_first: Order the mistakes by the probability the model gave to the
+            class it predicted, highest first, instead of in dataset order (needs
+            ``probabilities``): the mistakes it was surest of.
 
     Returns:
         The figure. With no mistakes it holds only the text "No misclassified images".
@@ -600,6 +605,17 @@ def show_misclassified(
     probs = None if probabilities is None else _to_numpy(probabilities).astype(float)
     if probs is not None and probs.ndim == 2 and probs.shape[1] == 1:
         probs = probs[:, 0]
+    if most_confident_first:
+        if probs is None:
+            raise ValueError(
+                "most_confident_first needs the probabilities to order the mistakes by"
+            )
+        sure = (
+            probs[wrong, pred[wrong]]
+            if probs.ndim == 2
+            else np.where(pred[wrong] == 1, probs[wrong], 1.0 - probs[wrong])
+        )
+        wrong = wrong[np.argsort(-sure, kind="stable")]
     shown = wrong[: max(int(max_images), 1)]
     titles = []
     for i in shown:
@@ -614,7 +630,8 @@ def show_misclassified(
             text += f"\np = {p:.2f}"
         titles.append(text)
     if title and len(shown) < len(wrong):
-        title = f"{title} (first {len(shown)} of {len(wrong)})"
+        first = f"{len(shown)} most confident" if most_confident_first else f"first {len(shown)}"
+        title = f"{title} ({first} of {len(wrong)})"
     panels = unit_range(batch)[shown]  # scaled like the whole batch
     return _image_grid(panels, titles, [WRONG_COLOR] * len(shown), ncols, title)
 

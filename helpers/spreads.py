@@ -22,8 +22,10 @@ __all__ = ["SPREADS", "Spread", "current_runs", "parameter_defaults", "recipe", 
 #: Where the measured spreads of every lab are kept.
 SPREADS = REPO / "solutions" / "spreads.json"
 
-#: Parameters that are bars or the seed, not part of the recipe a spread measures.
-NOT_RECIPE = ("TARGET_ACCURACY", "MIN_", "SEED")
+#: Parameters that are bars or the seed, not part of the recipe a spread measures; and, last,
+#: parameters that only choose what a lab shows after training (YOUR_PHOTO, Lab 5: the photo
+#: the trained model is asked about), which change no measured number.
+NOT_RECIPE = ("TARGET_ACCURACY", "MIN_", "SEED", "YOUR_PHOTO")
 
 
 def parameter_defaults(notebook: Path) -> dict:

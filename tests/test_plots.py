@@ -400,6 +400,25 @@ def test_show_misclassified_shows_at_most_max_images_and_says_how_many_there_are
     assert fig.get_suptitle() == "Misclassified examples (first 5 of 40)"
 
 
+def test_show_misclassified_can_show_the_most_confident_mistakes_first(mnist):
+    x, y = mnist["x_test"][:6], np.array([0, 1, 1, 0, 1, 0])
+    p_class1 = np.array([0.6, 0.03, 0.2, 0.99, 0.4, 0.1])  # wrong: 0, 1, 2, 3, 4 (not 5)
+    fig = plots.show_misclassified(
+        x, y, p_class1 >= 0.5, ["cat", "dog"], p_class1, max_images=3, most_confident_first=True
+    )
+    assert [t.rsplit("= ", 1)[1] for t in titles(fig)] == ["0.99", "0.97", "0.80"]
+    assert fig.get_suptitle() == "Misclassified examples (3 most confident of 5)"
+    shown = [ax.get_images()[0].get_array() for ax in image_axes(fig)]
+    np.testing.assert_allclose(shown[0], x[3] / 255.0)  # the picture goes with its title
+    softmax = np.array([[0.2, 0.8], [0.45, 0.55], [0.9, 0.1]])
+    fig = plots.show_misclassified(
+        x[:3], [0, 0, 1], softmax, ["a", "b"], softmax, ncols=3, most_confident_first=True
+    )
+    assert [t.rsplit("= ", 1)[1] for t in titles(fig)] == ["0.90", "0.80", "0.55"]
+    with pytest.raises(ValueError, match="needs the probabilities"):
+        plots.show_misclassified(x, y, 1 - y, ["cat", "dog"], most_confident_first=True)
+
+
 def test_show_misclassified_for_a_perfect_classifier_says_there_are_none(mnist):
     x, y = mnist["x_test"][:10], mnist["y_test"][:10]
     fig = plots.show_misclassified(x, y, y, DIGITS)

@@ -75,3 +75,12 @@ def test_two_metrics_of_the_same_runs_pair_up_by_run(spreads):
         (2, "float32", "AVX2 only (float32)"): 0.74,
         (3, "mixed_bfloat16", "AMX (fast bfloat16)"): 0.72,
     }
+
+
+def test_the_photo_lab_5_is_asked_about_is_not_part_of_its_recipe():
+    """YOUR_PHOTO picks a photo after training: it must leave the measured spreads in place."""
+    lab5 = REPO / "solutions" / "05_transfer_learning.ipynb"
+    today = recipe(lab5)
+    assert "YOUR_PHOTO" not in today
+    assert recipe(lab5, {"YOUR_PHOTO": "my_photos/cat.jpg"}) == today
+    assert recipe(lab5, {"EPOCHS_NOT_A_PHOTO": 1}) != today  # other settings still count
