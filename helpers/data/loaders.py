@@ -34,7 +34,7 @@ import numpy as np
 
 from helpers.data.errors import DataError
 from helpers.data.fetch import fetch
-from helpers.data.folders import load_images, scan_image_folder, split_table
+from helpers.data.folders import load_images, scan_image_folder
 
 __all__ = [
     "ImageDataset",
@@ -133,8 +133,17 @@ class ImageDataset:
         }
 
     def summary(self) -> str:
-        """A small text table of images per split and class."""
-        return "\n".join(split_table(self.counts(), self.class_names))
+        """A small text table of images per split (rows) and class (columns), with totals."""
+        counts = self.counts()
+        biggest = max((n for per_class in counts.values() for n in per_class.values()), default=0)
+        width = max([len(str(biggest)), *(len(name) for name in self.class_names)]) + 2
+        first = max(12, *(len(split) + 2 for split in counts))
+        rows = ["split".ljust(first) + "".join(n.rjust(width) for n in self.class_names)]
+        rows[0] += "total".rjust(8)
+        for split, per_class in counts.items():
+            cells = "".join(str(per_class[n]).rjust(width) for n in self.class_names)
+            rows.append(split.ljust(first) + cells + str(sum(per_class.values())).rjust(8))
+        return "\n".join(rows)
 
     def pipeline(
         self,

@@ -1,42 +1,71 @@
 """Every file the course uses, in one place: its source, checksum, licence and citation.
 
-The facts here come from the course mirror's ``PROVENANCE.md``. ``sha256`` and ``size`` describe the
-*canonical* download. Some mirror copies are faithful rebuilds whose bytes differ (their own
-checksums are in the mirror's ``SHA256SUMS``); ``notes`` says which.
+The facts come from the course mirror's ``PROVENANCE.md``. ``sha256`` and ``size`` describe the
+*canonical* download; some mirror copies are faithful rebuilds whose bytes differ (the mirror's
+``SHA256SUMS`` lists them), and ``notes`` says which.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.data.arrange import (  # noqa: F401 (re-exported: the layout's facts)
-    CHEST_XRAY_CLASSES,
-    CHEST_XRAY_SPLITS,
-    arrange_chest_xray_full,
-)
 from helpers.data.errors import DataError
 
-__all__ = ["ARTIFACTS", "Artifact", "DataError", "Derivation", "get_artifact"]
+__all__ = ["ARTIFACTS", "Artifact", "arrange_chest_xray_full", "get_artifact"]
 
-#: The manifest that derives chest_xray_small from the full Kermany et al. set (see derive.py).
-CHEST_XRAY_SMALL_MANIFEST = Path(__file__).with_name("chest_xray_small_manifest.json")
+#: Files and folders operating systems leave behind (compared case-insensitively); skipped in
+#: zips, extracted archives and image folders alike.
+JUNK_NAMES = frozenset({"__macosx", ".ds_store", "thumbs.db", "desktop.ini"})
+#: The split folders of the Kermany chest X-ray layout (``val/`` only in some copies) and classes.
+CHEST_XRAY_SPLITS = ("train", "val", "test")
+CHEST_XRAY_CLASSES = ("NORMAL", "PNEUMONIA")
 
 
-@dataclass(frozen=True)
-class Derivation:
-    """How to make an artifact that has no public download out of one that has (see derive.py)."""
+def is_junk(name: str) -> bool:
+    """True for hidden files and OS junk such as ``.DS_Store`` or ``__MACOSX``."""
+    return name.startswith(".") or name.casefold() in JUNK_NAMES
 
-    #: Registry name of the public artifact (a zip) the images are taken from.
-    source: str
-    #: The committed manifest: every image's file name, class and split, and the recipe.
-    manifest: Path
+
+def arrange_chest_xray_full(folder: Path) -> None:
+    """Give an extracted ``ChestXRay2017.zip`` chest_xray_small's layout, in place.
+
+    The shallowest folder (up to 3 levels down) holding ``train/`` and ``test/`` with ``NORMAL/``
+    and ``PNEUMONIA/`` wins (Mendeley wraps them in ``chest_xray/``; Kaggle adds ``val/`` and a
+    nested duplicate); its splits move to ``folder`` and everything else is deleted.
+    """
+    levels = [[folder], *(sorted(folder.glob("/".join("*" * depth))) for depth in (1, 2, 3))]
+    roots = [
+        path
+        for level in levels
+        for path in level
+        if not any(is_junk(part) for part in path.relative_to(folder).parts)
+        and all((path / s / c).is_dir() for s in ("train", "test") for c in CHEST_XRAY_CLASSES)
+    ]
+    if not roots:
+        raise DataError(
+            f"{folder} does not look like an extracted ChestXRay2017.zip: no folder in it (up to "
+            "3 levels deep) holds train/ and test/ with NORMAL/ and PNEUMONIA/ inside. Delete "
+            "the zip from the data cache and fetch chest_xray_full again."
+        )
+    staged = {}
+    for split in CHEST_XRAY_SPLITS:
+        if (roots[0] / split).is_dir():
+            staged[split] = (roots[0] / split).rename(folder / f".arranging-{split}")
+    for entry in set(folder.iterdir()) - set(staged.values()):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    for split, path in staged.items():
+        path.rename(folder / split)
 
 
 @dataclass(frozen=True)
 class Artifact:
-    """One downloadable file (or zip archive) and everything we know about where it comes from."""
+    """One downloadable file (or zip archive) and everything known about where it comes from."""
 
     name: str
     filename: str
@@ -49,14 +78,15 @@ class Artifact:
     #: For zips: the folder inside the cache that receives the zip's contents.
     extract_to: str | None = None
     notes: str = ""
-    #: Optional artifacts are left out of ``fetch all`` unless the mirror or cache can provide them.
+    #: Optional artifacts are left out of ``fetch all`` unless the mirror or cache has them.
     optional: bool = False
-    #: Post-extraction hook: called with the freshly extracted folder before it is moved into place.
+    #: Called with the freshly extracted folder before it is moved into place.
     prepare: Callable[[Path], None] | None = None
-    #: Rough download size for plans when the exact ``size`` is not pinned (never checked).
+    #: Rough download size, said when the exact ``size`` is not pinned (never checked).
     approx_size: int | None = None
-    #: For artifacts without a public download: how ``fetch`` derives them from one that has.
-    derivation: Derivation | None = None
+    #: Without a public download: the artifact it is derived from and the manifest (derive.py).
+    derived_from: str | None = None
+    manifest: Path | None = None
 
     @property
     def is_archive(self) -> bool:
@@ -136,7 +166,8 @@ CHEST_XRAY = Artifact(
         "helpers/data/chest_xray_small_manifest.json. The val split has only 4 images; carve "
         "validation out of train."
     ),
-    derivation=Derivation(source="chest_xray_full", manifest=CHEST_XRAY_SMALL_MANIFEST),
+    derived_from="chest_xray_full",
+    manifest=Path(__file__).with_name("chest_xray_small_manifest.json"),
 )
 
 CHEST_XRAY_FULL = Artifact(

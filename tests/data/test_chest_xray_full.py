@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from helpers.data import DataError, fetch, get_artifact
-from helpers.data.arrange import arrange_chest_xray_full
 from helpers.data.loaders import is_validation_patient, load_chest_xray, load_image_folder
+from helpers.data.registry import arrange_chest_xray_full
 
 pytestmark = pytest.mark.usefixtures("isolated_data")
 

@@ -7,10 +7,12 @@ import json
 import os
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from filelock import FileLock
 
-from helpers.data import DataError, cached_info, fetch, get_artifact
+from helpers.data import DataError, fetch, get_artifact, locate, source_of
 
 fetch_module = importlib.import_module("helpers.data.fetch")  # the module, not the function
 download_module = importlib.import_module("helpers.data.download")
@@ -131,17 +133,17 @@ def test_a_hand_placed_file_with_the_canonical_hash_is_adopted(make, isolated_da
 
 def test_an_interrupted_copy_leaves_nothing_and_a_rerun_recovers(make, monkeypatch, isolated_data):
     make.mirror({"toy.bin": PAYLOAD})
-    real_copy = store_module.copy_hashing
+    real_bar = store_module.tqdm
 
-    def crash(source, target, *args):
-        target.write_bytes(b"half")
-        raise KeyboardInterrupt
+    class InterruptAfterTheFirstChunk(real_bar):
+        def update(self, n=1):
+            raise KeyboardInterrupt  # the first chunk is written to the temporary file by now
 
-    monkeypatch.setattr(store_module, "copy_hashing", crash)
+    monkeypatch.setattr(store_module, "tqdm", InterruptAfterTheFirstChunk)
     with pytest.raises(KeyboardInterrupt):
         fetch(make.artifact(), progress=False)
     assert not (isolated_data / "toy.bin").exists() and leftovers(isolated_data) == []
-    monkeypatch.setattr(store_module, "copy_hashing", real_copy)
+    monkeypatch.setattr(store_module, "tqdm", real_bar)
     assert fetch(make.artifact(), progress=False).read_bytes() == PAYLOAD
 
 
@@ -339,19 +341,30 @@ def test_extract_is_refused_for_a_file_that_is_not_a_zip(make):
         fetch(make.artifact(), extract=True, progress=False)
 
 
-# --- cached_info ---------------------------------------------------------------------------------
+# --- locate: what fetch will do ------------------------------------------------------------------
 
 
-def test_cached_info_reports_each_artifact_and_where_it_is(make, isolated_data):
-    make.mirror({"mnist.npz": PAYLOAD})
-    rows = {row["name"]: row for row in cached_info()}
-    assert rows["mnist"]["source"] == "mirror" and rows["mnist"]["path"] is None
-    assert rows["chest_xray"]["source"] == "missing" and not rows["chest_xray"]["downloadable"]
-    assert rows["chest_xray"]["derivable"] and rows["chest_xray"]["derived"] is None
+def test_locate_says_where_each_artifact_comes_from(make, isolated_data):
+    mirror = make.mirror({"mnist.npz": PAYLOAD})
+    assert locate(get_artifact("mnist")).path == mirror / "mnist.npz"
+    assert source_of("mnist") == "mirror" and source_of("chest_xray") == "derive"
+    assert source_of("cats_and_dogs") == "download"
+    assert source_of("mobilenet_v2_approx_top") == "missing"
     fetch("mnist", progress=False)
-    mnist = {row["name"]: row for row in cached_info()}["mnist"]
-    assert mnist["source"] == "cache" and mnist["path"] == isolated_data / "mnist.npz"
-    assert mnist["size"] == len(PAYLOAD) and mnist["licence"].startswith("CC BY-SA 3.0")
+    assert locate(get_artifact("mnist")).path == isolated_data / "mnist.npz"
+    assert source_of("mnist") == "cache"
+
+
+def test_locate_and_fetch_agree_when_the_mirror_has_other_bytes_than_the_cache(make, isolated_data):
+    """MNIST's case: a canonical download in the cache, the mirror's faithful rebuild listed."""
+    canonical, rebuilt = b"the canonical npz", b"the mirror's rebuilt npz"
+    artifact = make.artifact("mnist.npz", sha256=make.sha256(canonical))
+    isolated_data.mkdir(parents=True)
+    (isolated_data / "mnist.npz").write_bytes(canonical)  # adopted: it has the pinned sha256
+    make.mirror({"mnist.npz": rebuilt})
+    assert source_of(artifact) == "mirror" and locate(artifact).mirror is not None
+    assert fetch(artifact, progress=False).read_bytes() == rebuilt  # what locate said
+    assert source_of(artifact) == "cache"
 
 
 @pytest.mark.slow
@@ -387,8 +400,10 @@ def big_artifact(make, server, **fields):
 
 
 def partial_files(folder):
-    """The files of an unfinished download in the cache."""
-    return sorted(p.name for p in folder.iterdir() if ".partial" in p.name or ".lock" in p.name)
+    """The files of an unfinished download in the cache (its bytes, their record, the lock)."""
+    return sorted(
+        p.name for p in folder.iterdir() if p.name.endswith((".partial", ".json", ".lock"))
+    )
 
 
 def test_a_dropped_connection_is_resumed_with_a_range_request(
@@ -404,8 +419,8 @@ def test_a_dropped_connection_is_resumed_with_a_range_request(
     resumed = [r for r in range_server.requests if r["range"]]
     assert resumed[0]["if_range"], "a resumed request names the version it continues"
     out = capsys.readouterr().out
-    assert "downloading big.bin (10.2 kB)" in out  # the size is said before the bytes flow
-    assert "connection dropped after 4.0 kB of 10.2 kB; resuming" in out
+    assert "downloading big.bin (10.2kB)" in out  # the size is said before the bytes flow
+    assert "connection dropped after 4.00kB of 10.2kB; resuming" in out
     assert partial_files(isolated_data) == [] and leftovers(isolated_data) == []
 
 
@@ -427,7 +442,10 @@ def test_an_interrupted_download_is_kept_and_the_next_run_resumes_it(
     partial = isolated_data / "big.bin.partial"
     assert partial.read_bytes() == BIG[:5000]
     assert not (isolated_data / "big.bin").exists()
-    assert partial_files(isolated_data) == ["big.bin.partial", "big.bin.partial.json"]
+    assert set(partial_files(isolated_data)) - {"big.bin.lock"} == {
+        "big.bin.partial",
+        "big.bin.partial.json",
+    }
 
     monkeypatch.setattr(download_module, "tqdm", real_bar)
     assert fetch(artifact, progress=False).read_bytes() == BIG
@@ -529,20 +547,30 @@ def test_a_resume_past_the_end_restarts_cleanly(make, range_server, isolated_dat
     assert range_server.ranges("big.bin") == ["bytes=5000-", None]  # 416, then from the start
 
 
-def test_a_second_download_of_the_same_file_is_refused_while_one_runs(
-    make, range_server, isolated_data
+def test_a_second_download_waits_for_the_first_and_then_finds_the_file_done(
+    make, range_server, isolated_data, capsys
 ):
     artifact = big_artifact(make, range_server)
     isolated_data.mkdir()
-    lock = isolated_data / "big.bin.partial.lock"
-    lock.write_text("12345\n")
-    with pytest.raises(DataError, match=r"another download of big\.bin is under way"):
-        fetch(artifact, progress=False)
-    assert range_server.requests == [] and lock.exists()
-    old = time.time() - 2 * download_module.LOCK_STALE_AFTER  # a download that died long ago
-    os.utime(lock, (old, old))
+    first = FileLock(isolated_data / "big.bin.lock")  # held by "another process" downloading
+    first.acquire()
+    with ThreadPoolExecutor(1) as pool:
+        second = pool.submit(fetch, artifact)
+        time.sleep(0.5)
+        assert not second.done()  # it waits
+        (isolated_data / "big.bin").write_bytes(BIG)  # the first download finishes
+        (isolated_data / "big.bin.sha256").write_text(f"{make.sha256(BIG)}  big.bin\n")
+        first.release()
+        assert second.result(timeout=10) == isolated_data / "big.bin"
+    assert range_server.requests == []  # nothing downloaded twice
+    assert "another process is downloading big.bin; waiting" in capsys.readouterr().out
+
+
+def test_a_lock_left_by_a_download_that_died_does_not_block(make, range_server, isolated_data):
+    artifact = big_artifact(make, range_server)
+    isolated_data.mkdir()
+    (isolated_data / "big.bin.lock").write_text("12345\n")  # nobody holds it
     assert fetch(artifact, progress=False).read_bytes() == BIG
-    assert not lock.exists()
 
 
 # --- no unconfirmed sha256: a hash nobody could check is not pinned -------------------------------
@@ -556,7 +584,7 @@ def test_a_mismatch_with_a_pinned_hash_is_discarded_and_cannot_be_overridden(
         fetch(artifact, progress=False)
     with pytest.raises(TypeError):
         fetch(artifact, progress=False, accept_sha256=make.sha256(BIG))  # no such way round
-    assert sorted(p.name for p in isolated_data.iterdir()) == []
+    assert sorted(p.name for p in isolated_data.iterdir()) == ["big.bin.lock"]  # nothing else
 
 
 def test_cats_and_dogs_is_checked_by_size_with_a_note_on_the_unchecked_hash():

@@ -145,3 +145,17 @@ def test_chest_xray_validation_is_carved_from_train_by_patient(course_data):
     validation_patients = {patient_id(f) for f in data["validation"].files}
     assert not train_patients & validation_patients
     assert data.image_shape == (32, 32, 1)
+
+
+def test_the_summary_table_keeps_its_layout():
+    def split(labels):
+        return ImageSplit(np.zeros((len(labels), 1, 1, 1), np.uint8), np.array(labels), [])
+
+    data = loaders.ImageDataset(
+        "x", ["a", "b"], {"train": split([0, 0, 1]), "validation": split([0])}
+    )
+    assert data.summary().splitlines() == [
+        "split         a  b   total",
+        "train         2  1       3",
+        "validation    1  0       1",
+    ]
