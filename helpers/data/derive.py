@@ -22,7 +22,6 @@ import os
 import time
 import zipfile
 import zlib
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -31,24 +30,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from helpers.config import MIRROR_ENV
+from helpers.data import store
 from helpers.data.download import download
 from helpers.data.errors import DataError
 from helpers.data.registry import CHEST_XRAY_CLASSES, CHEST_XRAY_SPLITS, Artifact
-from helpers.data.store import (
-    Source,
-    cache_folder,
-    check_mirror_copy,
-    install_folder,
-    is_junk_member,
-    read_marker,
-    remove,
-    remove_stale_temporaries,
-    say,
-    sha256_of,
-    sidecar_of,
-    temporary,
-    verified_cache_hash,
-)
 
 __all__ = ["KEEP_SOURCE_ENV", "Manifest", "derive_image", "fetch_derived", "load_manifest"]
 
@@ -56,7 +41,7 @@ __all__ = ["KEEP_SOURCE_ENV", "Manifest", "derive_image", "fetch_derived", "load
 KEEP_SOURCE_ENV = "CNN_LABS_KEEP_SOURCE"
 #: Threads that decode and resize images (Pillow releases the GIL while it works).
 WORKERS = 2
-#: Missing images listed by name in an error before the rest are counted.
+#: Missing images listed by name in an error.
 LIST_LIMIT = 20
 
 
@@ -114,34 +99,29 @@ def derive_image(data: bytes, recipe: dict) -> bytes:
     return buffer.getvalue()
 
 
-def index_archive(zipped: zipfile.ZipFile) -> tuple[str, dict[tuple[str, str], dict[str, str]]]:
-    """The data root (shallowest with train/ and test/) and (class, file) -> {split: member}."""
-    by_root: dict[str, dict] = defaultdict(dict)
-    splits_of: dict[str, set[str]] = defaultdict(set)
-    for info in zipped.infolist():
-        *root, split, class_name, filename = ("", "", *PurePosixPath(info.filename).parts)
-        if info.is_dir() or is_junk_member(info.filename) or filename.startswith("."):
+def find_members(zipped: zipfile.ZipFile, manifest: Manifest) -> tuple[dict[str, str], list[str]]:
+    """Each manifest image's member (its own split, else the only one it is in); the missing.
+
+    Members are ``<root>/<split>/<class>/<file>``; the shallowest copy wins (Kaggle's zip nests a
+    duplicate ``chest_xray/chest_xray/``); ``__MACOSX/`` and dot-files are skipped.
+    """
+    index: dict[tuple[str, str], dict[str, str]] = {}
+    for name in sorted(zipped.namelist(), key=lambda name: name.count("/")):
+        *_, split, class_name, filename = ("", "", *PurePosixPath(name).parts)
+        if name.endswith("/") or store.is_junk_member(name) or filename.startswith("."):
             continue
         if split in CHEST_XRAY_SPLITS and class_name in CHEST_XRAY_CLASSES:
-            root = "/".join(part for part in root if part)
-            by_root[root].setdefault((class_name, filename), {})[split] = info.filename
-            splits_of[root].add(split)
-    roots = sorted((r for r in by_root if {"train", "test"} <= splits_of[r]), key=len)
-    return (roots[0], by_root[roots[0]]) if roots else ("", {})
-
-
-def archive_problem(archive: Path, problem: str, in_mirror: bool) -> DataError:
-    """A DataError about a damaged source archive; a cache copy is deleted so a rerun fetches it."""
-    if in_mirror:
-        return DataError(
-            f"{archive} {problem}. It is the mirror's copy: replace it with a good one (or unset "
-            f"{MIRROR_ENV} to download it); nothing was derived."
-        )
-    remove(archive, sidecar_of(archive))
-    return DataError(
-        f"{archive} {problem}; it has been deleted and nothing was derived. Run the command "
-        "again to download it afresh (if this repeats, the download source is damaged)."
-    )
+            index.setdefault((class_name, filename), {}).setdefault(split, name)
+    members, missing = {}, []
+    for image in manifest.images:
+        split, class_name, filename = image.split("/")
+        splits = index.get((class_name, filename), {})
+        only = next(iter(splits.values())) if len(splits) == 1 else None
+        if member := splits.get(split, only):
+            members[image] = member
+        else:
+            missing.append(image)
+    return members, missing if index else manifest.images
 
 
 class DamagedArchive(Exception):
@@ -179,17 +159,16 @@ def derive_images(zipped: zipfile.ZipFile, members: dict, recipe: dict, folder: 
 def verify_derived(folder: Path, manifest: Manifest) -> None:
     """Check a derived folder by names, counts and decodability; a DataError says what is off."""
     found = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    expected = set(manifest.images)
-    problems = [f"missing {name}" for name in sorted(expected - found)]
-    problems += [f"unexpected {name}" for name in sorted(found - expected)]
-    for name in sorted(found & expected):
+    problems = [f"missing {name}" for name in sorted(set(manifest.images) - found)]
+    problems += [f"unexpected {name}" for name in sorted(found - set(manifest.images))]
+    for name in sorted(found & set(manifest.images)):
         try:
             with Image.open(folder / name) as image:
                 image.load()
-                if image.mode != manifest.recipe["mode"]:
-                    problems.append(f"{name} has mode {image.mode}")
-                if min(image.size) > manifest.recipe["shorter_side"]:
-                    problems.append(f"{name} is {image.size[0]}x{image.size[1]} px")
+            if image.mode != manifest.recipe["mode"]:
+                problems.append(f"{name} has mode {image.mode}")
+            if min(image.size) > manifest.recipe["shorter_side"]:
+                problems.append(f"{name} is {image.size[0]}x{image.size[1]} px")
         except (OSError, ValueError) as error:
             problems.append(f"{name} does not decode ({error})")
     if problems:
@@ -200,74 +179,55 @@ def verify_derived(folder: Path, manifest: Manifest) -> None:
 
 
 def derive_into(
-    final: Path, manifest: Manifest, source: Artifact, archive, digest, where, progress
-):
-    """Derive ``manifest``'s images from ``archive`` into ``final``, atomically."""
+    final: Path, manifest: Manifest, archive: Path, record: dict, progress: bool
+) -> None:
+    """Derive ``manifest``'s images from ``archive`` into ``final``, atomically.
+
+    A damaged archive raises DamagedArchive once it is closed (so it can be deleted on Windows).
+    """
     if not zipfile.is_zipfile(archive):
-        raise archive_problem(
-            archive, "is not a complete zip archive (truncated?)", where == "mirror"
-        )
+        raise DamagedArchive("is not a complete zip archive (truncated?)")
     try:
-        with temporary(final, folder=True) as folder, zipfile.ZipFile(archive) as zipped:
-            root, index = index_archive(zipped)
-            if not index:
-                raise DataError(
-                    f"{archive} does not look like the {source.filename} of {source.name}: no "
-                    "folder in it holds train/ and test/ with NORMAL/ and PNEUMONIA/ inside. "
-                    "Nothing was derived and the archive was kept; delete it and fetch again."
-                )
-            members, missing = {}, []
-            for name in manifest.images:
-                split, class_name, filename = name.split("/")
-                splits = index.get((class_name, filename), {})
-                only = next(iter(splits.values())) if len(splits) == 1 else None
-                if member := splits.get(split, only):
-                    members[name] = member
-                else:
-                    missing.append(name)
+        with store.temporary(final, folder=True) as folder, zipfile.ZipFile(archive) as zipped:
+            members, missing = find_members(zipped, manifest)
             if missing:
-                listed = "\n".join(f"  {name}" for name in missing[:LIST_LIMIT])
-                more = len(missing) - LIST_LIMIT
-                listed += f"\n  ... and {more} more" if more > 0 else ""
+                listed = "".join(f"\n  {name}" for name in missing[:LIST_LIMIT])
                 raise DataError(
                     f"{archive} lacks {len(missing)} of the {len(manifest.images):,} images that "
-                    f"{manifest.name} needs (looked for {root}/<split>/<class>/<file name> in any "
-                    f"split):\n{listed}\nSo it is not the archive {manifest.path.name} was made "
-                    "for (another version?). Nothing was derived and the archive was kept. Delete "
-                    f"it and fetch again, or set {MIRROR_ENV} to the course mirror, which has "
-                    f"{manifest.name} ready-made."
+                    f"{manifest.name} needs (looked for <split>/<class>/<file name> in any split, "
+                    f"e.g. chest_xray/train/NORMAL/):{listed}\nSo it is not the archive "
+                    f"{manifest.path.name} was made for (another version?). Nothing was derived "
+                    f"and the archive was kept: delete it and fetch again, or set {MIRROR_ENV} to "
+                    f"the course mirror, which has {manifest.name} ready-made."
                 )
-            say(f"{manifest.name}: deriving {len(members):,} images from {archive.name}", progress)
+            message = f"{manifest.name}: deriving {len(members):,} images from {archive.name}"
+            store.say(message, progress)
             derive_images(zipped, members, manifest.recipe, folder, progress)
             verify_derived(folder, manifest)
-            record = {
-                "derived_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "source": {"file": archive.name, "sha256": digest, "obtained_from": where},
-                "manifest": {"file": manifest.path.name, "sha256": manifest.sha256},
-                "recipe": manifest.recipe,
-            }
-            (folder / ".cnn-labs-derived.json").write_text(json.dumps(record, indent=2) + "\n")
-            install_folder(folder, final, manifest.marker)
-    except (DamagedArchive, zipfile.BadZipFile, zlib.error, EOFError) as error:
-        # Reported once the zip is closed, so a damaged cache copy can be deleted (Windows too).
-        problem = str(error) if isinstance(error, DamagedArchive) else f"cannot be read ({error})"
-        raise archive_problem(archive, problem, where == "mirror") from error
+            record = {"derived_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **record}
+            text = json.dumps(record, indent=2) + "\n"
+            (folder / ".cnn-labs-derived.json").write_text(text, encoding="utf-8")
+            store.install_folder(folder, final, manifest.marker)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise DamagedArchive(f"cannot be read ({error})") from error
 
 
-def fetch_derived(artifact: Artifact, source: Artifact, where: Source, progress: bool) -> Path:
+def fetch_derived(
+    artifact: Artifact, source: Artifact, where: store.Source, progress: bool
+) -> Path:
     """The folder of ``artifact`` derived from ``source`` (which ``locate`` found at ``where``)."""
     manifest = load_manifest(artifact.manifest)
-    final = cache_folder() / str(artifact.extract_to)
-    if read_marker(final) == manifest.marker:
+    final = store.cache_folder() / str(artifact.extract_to)
+    if store.read_marker(final) == manifest.marker:
         return final
-    remove_stale_temporaries(final.parent, final.name)
-    say(f"{artifact.name}: no mirror or cache has it: deriving it from {source.name}", progress)
-    archive, obtained = cache_folder() / source.filename, "cache"
-    digest = verified_cache_hash(archive) if where.kind == "cache" else None
+    store.remove_stale_temporaries(final.parent, final.name)
+    store.say(f"{artifact.name}: in no mirror or cache: deriving it from {source.name}", progress)
+    archive, obtained = store.cache_folder() / source.filename, where.kind
+    digest = store.verified_cache_hash(archive) if where.kind == "cache" else None
     try:
-        if where.mirror is not None:
-            archive, digest, obtained = where.mirror.path, sha256_of(where.mirror.path), "mirror"
-            check_mirror_copy(where.mirror, digest, "nothing was derived")
+        if where.kind == "mirror":
+            archive, digest = where.path, store.sha256_of(where.path)
+            store.check_mirror_copy(where, digest, "nothing was derived")
         elif digest is None:
             digest, obtained = download(source, archive, progress), "download"
     except DataError as error:
@@ -275,16 +235,26 @@ def fetch_derived(artifact: Artifact, source: Artifact, where: Source, progress:
             f"{artifact.name} has no download of its own and is derived from {source.name} "
             f"({source.filename}), but getting that failed: {error}"
         ) from error
-    derive_into(final, manifest, source, archive, digest, obtained, progress)
-    say(f"{artifact.name}: derived and verified into {final}", progress)
-    if obtained == "download":
-        if os.environ.get(KEEP_SOURCE_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
-            say(f"{source.name}: kept {archive} ({KEEP_SOURCE_ENV} is set)", progress)
-        else:
-            remove(archive, sidecar_of(archive))
-            say(
-                f"{source.name}: deleted {archive.name} now that {final.name}/ is derived; to "
-                f"keep it next time, set {KEEP_SOURCE_ENV}=1",
-                progress,
-            )
+    record = {
+        "source": {"file": archive.name, "sha256": digest, "obtained_from": obtained},
+        "manifest": {"file": manifest.path.name, "sha256": manifest.sha256},
+        "recipe": manifest.recipe,
+    }
+    try:
+        derive_into(final, manifest, archive, record, progress)
+    except DamagedArchive as error:
+        in_mirror = obtained == "mirror"
+        raise store.damaged_archive(archive, str(error), artifact.name, in_mirror) from error
+    store.say(f"{artifact.name}: derived and verified into {final}", progress)
+    if obtained != "download":
+        return final
+    if os.environ.get(KEEP_SOURCE_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
+        store.say(f"{source.name}: kept {archive} ({KEEP_SOURCE_ENV} is set)", progress)
+    else:
+        store.remove(archive, store.sidecar_of(archive))
+        store.say(
+            f"{source.name}: deleted {archive.name} now that {final.name}/ is derived (to keep "
+            f"it next time, set {KEEP_SOURCE_ENV}=1)",
+            progress,
+        )
     return final

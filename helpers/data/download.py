@@ -23,7 +23,7 @@ from tqdm import tqdm
 from helpers.config import MIRROR_ENV
 from helpers.data.errors import DataError
 from helpers.data.registry import Artifact
-from helpers.data.store import install_file, say, sha256_of, verified_cache_hash, write_text
+from helpers.data.store import bar, install_file, say, sha256_of, verified_cache_hash, write_text
 
 __all__ = ["download", "partial_of"]
 
@@ -155,14 +155,7 @@ def append(
     written = 0
     with (
         open(partial, "r+b" if offset else "wb") as out,
-        tqdm(
-            total=total or artifact.size,
-            initial=offset,
-            unit="B",
-            unit_scale=True,
-            desc=artifact.filename,
-            disable=not progress,
-        ) as bar,
+        bar(progress, artifact.filename, total or artifact.size, offset) as shown,
     ):
         out.seek(offset)
         out.truncate()
@@ -175,7 +168,7 @@ def append(
                 break
             out.write(chunk)
             written += len(chunk)
-            bar.update(len(chunk))
+            shown.update(len(chunk))
     return offset + written, total, written
 
 

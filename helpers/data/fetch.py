@@ -11,32 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.config import data_dir
+from helpers.data import store
 from helpers.data.derive import fetch_derived, load_manifest
 from helpers.data.download import download
 from helpers.data.errors import DataError
 from helpers.data.registry import Artifact, get_artifact
-from helpers.data.store import (
-    Source,
-    adopt_unrecorded,
-    cache_folder,
-    copy_from_mirror,
-    extract_archive,
-    find_in_mirror,
-    read_marker,
-    read_sidecar,
-    remove_stale_temporaries,
-    verified_cache_hash,
-)
 
 __all__ = ["fetch", "locate", "source_of"]
 
 
-def resolve(name: str | Artifact) -> Artifact:
-    """An Artifact from its registry name (or the Artifact itself)."""
-    return name if isinstance(name, Artifact) else get_artifact(name)
-
-
-def locate(artifact: Artifact) -> Source:
+def locate(artifact: Artifact) -> store.Source:
     """Decide where ``artifact`` comes from, without copying or downloading anything.
 
     A cached file with a sidecar (or, without one, the registry's sha256) wins unless the mirror
@@ -44,25 +28,23 @@ def locate(artifact: Artifact) -> Source:
     MNIST over a downloaded canonical one). ``fetch`` re-hashes a cached file before using it.
     """
     target = data_dir() / artifact.filename
-    copy = find_in_mirror(artifact)
-    recorded = (read_sidecar(target) if target.is_file() else None) or adopt_unrecorded(
-        artifact, target
-    )
+    copy = store.find_in_mirror(artifact)
+    recorded = store.recorded_hash(artifact, target)
     if recorded is not None and (copy is None or recorded == copy.sha256):
-        return Source("cache", target)
+        return store.Source("cache", target)
     if copy is not None:
-        return Source("mirror", copy.path, copy)
+        return copy
     if artifact.derived_from is not None:
         folder = data_dir() / str(artifact.extract_to)
-        if read_marker(folder) == load_manifest(artifact.manifest).marker:
-            return Source("derived", folder)
-        return Source("derive")
-    return Source("download" if artifact.url else "missing")
+        if store.read_marker(folder) == load_manifest(artifact.manifest).marker:
+            return store.Source("derived", folder)
+        return store.Source("derive")
+    return store.Source("download" if artifact.url else "missing")
 
 
 def source_of(artifact: str | Artifact) -> str:
     """Where an artifact would come from now: "cache", "mirror", "download", "derive", "missing"."""
-    kind = locate(resolve(artifact)).kind
+    kind = locate(artifact if isinstance(artifact, Artifact) else get_artifact(artifact)).kind
     return "cache" if kind == "derived" else kind
 
 
@@ -73,7 +55,7 @@ def fetch(name: str | Artifact, *, extract: bool | None = None, progress: bool =
     ``extract=False``. ``chest_xray`` is derived from its public source when neither the mirror nor
     the cache has it (``helpers.data.derive``).
     """
-    artifact = resolve(name)
+    artifact = name if isinstance(name, Artifact) else get_artifact(name)
     if extract and not artifact.is_archive:
         raise DataError(f"{artifact.filename} is not a zip archive: there is nothing to extract.")
     found = locate(artifact)
@@ -86,17 +68,16 @@ def fetch(name: str | Artifact, *, extract: bool | None = None, progress: bool =
             )
         source = get_artifact(str(artifact.derived_from))
         return fetch_derived(artifact, source, locate(source), progress)
-    folder = cache_folder()
     for stem in filter(None, (artifact.filename, artifact.extract_to)):
-        remove_stale_temporaries(folder, stem)
-    path = folder / artifact.filename
-    digest = verified_cache_hash(path) if found.kind == "cache" else None
+        store.remove_stale_temporaries(store.cache_folder(), stem)
+    path = store.cache_folder() / artifact.filename
+    digest = store.verified_cache_hash(path) if found.kind == "cache" else None
     if digest is None and found.kind == "cache":
         found = locate(artifact)  # the corrupted copy is gone: decide again
-    if digest is None and found.mirror is not None:
-        digest = copy_from_mirror(artifact, found.mirror, path, progress)
+    if digest is None and found.kind == "mirror":
+        digest = store.copy_from_mirror(artifact, found, path, progress)
     elif digest is None:
         digest = download(artifact, path, progress)
     if artifact.is_archive and extract is not False:
-        return extract_archive(artifact, path, digest, progress)
+        return store.extract_archive(artifact, path, digest, progress)
     return path

@@ -43,31 +43,28 @@ STALE_AFTER = 3600
 
 
 @dataclass(frozen=True)
-class MirrorCopy:
-    """A file in the mirror and the sha256 its SHA256SUMS promises."""
-
-    path: Path
-    sha256: str
-    sums: Path
-
-
-@dataclass(frozen=True)
 class Source:
-    """Where an artifact comes from now (``helpers.data.fetch.locate`` decides it).
+    """Where ``locate`` says an artifact comes from: its ``kind`` and the local ``path``, if any.
 
-    ``kind``: "cache", "derived" (a derived folder in the cache), "mirror", "download", "derive"
-    (from its public source) or "missing"; ``path``: the cached file, derived folder or mirror file.
+    ``kind``: "cache", "derived" (a derived folder in the cache), "mirror" (``sha256``: what its
+    SHA256SUMS promises), "download", "derive" (from its public source) or "missing".
     """
 
     kind: str
     path: Path | None = None
-    mirror: MirrorCopy | None = None
+    sha256: str | None = None
 
 
 def say(message: str, progress: bool) -> None:
     """Print a progress line when progress output is on."""
     if progress:
         print(message, flush=True)
+
+
+def bar(progress: bool, desc: str, total: int | None, initial: int = 0) -> tqdm:
+    """A progress bar in bytes (a silent one when progress output is off)."""
+    options = {"unit": "B", "unit_scale": True, "initial": initial}
+    return tqdm(total=total, desc=desc, disable=not progress, **options)
 
 
 def sha256_of(path: Path) -> str:
@@ -99,27 +96,33 @@ def temporary(target: Path, folder: bool = False) -> Iterator[Path]:
 
 def remove_stale_temporaries(folder: Path, stem: str) -> None:
     """Delete temporaries of ``stem`` left behind by runs that died more than an hour ago."""
-    cutoff = time.time() - STALE_AFTER
     for leftover in folder.glob(f".{glob.escape(stem)}.*"):
-        if leftover.suffix in (".part", ".tmp", ".old") and leftover.lstat().st_mtime < cutoff:
-            remove(leftover)
+        if leftover.suffix in (".part", ".tmp", ".old"):
+            if leftover.lstat().st_mtime < time.time() - STALE_AFTER:
+                remove(leftover)
 
 
 def cache_folder() -> Path:
     """The cache folder, created if needed."""
-    folder = data_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        data_dir().mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DataError(
-            f"cannot create the data cache folder {folder} ({error.strerror}); "
+            f"cannot create the data cache folder {data_dir()} ({error.strerror}); "
             f"point {DATA_ENV} at a writable folder."
         ) from error
-    return folder
+    return data_dir()
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a small text file atomically."""
+    with temporary(path) as part:
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, path)
 
 
 def sidecar_of(path: Path) -> Path:
-    """The sidecar recording ``path``'s verified sha256."""
+    """The sidecar recording ``path``'s verified sha256 (``sha256sum -c`` format)."""
     return path.with_name(path.name + ".sha256")
 
 
@@ -132,18 +135,22 @@ def read_sidecar(path: Path) -> str | None:
     return word.lower() if re.fullmatch(r"[0-9a-fA-F]{64}", word) else None
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a small text file atomically."""
-    with temporary(path) as part:
-        part.write_text(text, encoding="utf-8")
-        os.replace(part, path)
-
-
 def install_file(part: Path, target: Path, digest: str) -> None:
-    """Move a verified temporary file into place and record its hash (``sha256sum -c`` format)."""
+    """Move a verified temporary file into place and record its hash."""
     sidecar_of(target).unlink(missing_ok=True)
     os.replace(part, target)
     write_text(sidecar_of(target), f"{digest}  {target.name}\n")
+
+
+def recorded_hash(artifact: Artifact, target: Path) -> str | None:
+    """The sha256 recorded for a cached file; one without a record is adopted if it is canonical."""
+    if not target.is_file():
+        return None
+    recorded = read_sidecar(target)
+    if recorded is None and artifact.sha256 and sha256_of(target) == artifact.sha256:
+        write_text(sidecar_of(target), f"{artifact.sha256}  {target.name}\n")
+        recorded = artifact.sha256
+    return recorded
 
 
 def verified_cache_hash(target: Path) -> str | None:
@@ -163,16 +170,6 @@ def verified_cache_hash(target: Path) -> str | None:
     return None
 
 
-def adopt_unrecorded(artifact: Artifact, target: Path) -> str | None:
-    """Accept a cached file without a sidecar if it has the registry's canonical sha256."""
-    if artifact.sha256 is None or not target.is_file() or read_sidecar(target) is not None:
-        return None
-    if sha256_of(target) != artifact.sha256:
-        return None
-    write_text(sidecar_of(target), f"{artifact.sha256}  {target.name}\n")
-    return artifact.sha256
-
-
 def read_sha256sums(path: Path) -> dict[str, str]:
     """File name -> sha256 from a ``sha256sum`` listing (``HASH  name`` or ``HASH *name``)."""
     sums = {}
@@ -182,7 +179,7 @@ def read_sha256sums(path: Path) -> dict[str, str]:
     return sums
 
 
-def find_in_mirror(artifact: Artifact) -> MirrorCopy | None:
+def find_in_mirror(artifact: Artifact) -> Source | None:
     """The mirror's copy of an artifact if SHA256SUMS lists it and it is present."""
     folder = mirror_dir()
     if folder is None:
@@ -193,21 +190,17 @@ def find_in_mirror(artifact: Artifact) -> MirrorCopy | None:
             f"Point {MIRROR_ENV} at the folder holding the course files and SHA256SUMS "
             "(e.g. ../shared/data beside the repository), or unset it to download instead."
         )
-    candidate, sums_path = folder / artifact.filename, folder / "SHA256SUMS"
+    copy, sums_path = folder / artifact.filename, folder / "SHA256SUMS"
     try:
         sums = read_sha256sums(sums_path) if sums_path.is_file() else {}
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"cannot read the mirror's checksum list {sums_path}: {error}") from error
     if artifact.filename in sums:
-        return (
-            MirrorCopy(candidate, sums[artifact.filename], sums_path)
-            if candidate.is_file()
-            else None
-        )
-    if candidate.exists():
-        absent = "" if sums_path.is_file() else " (which does not exist)"
+        return Source("mirror", copy, sums[artifact.filename]) if copy.is_file() else None
+    if copy.exists():
         warnings.warn(
-            f"{candidate} is in the mirror but not listed in {sums_path}{absent}, so it cannot be "
+            f"{copy} is in the mirror but not listed in {sums_path}"
+            f"{'' if sums_path.is_file() else ' (which does not exist)'}, so it cannot be "
             f"verified; ignoring it. If you trust it, add its line: "
             f"`sha256sum {artifact.filename} >> SHA256SUMS`.",
             stacklevel=3,
@@ -215,37 +208,29 @@ def find_in_mirror(artifact: Artifact) -> MirrorCopy | None:
     return None
 
 
-def check_mirror_copy(copy: MirrorCopy, digest: str, consequence: str) -> None:
+def check_mirror_copy(copy: Source, digest: str, consequence: str) -> None:
     """A DataError naming a damaged mirror file unless ``digest`` is what SHA256SUMS promises."""
     if digest != copy.sha256:
         raise DataError(
-            f"the mirror copy {copy.path} is damaged: its sha256 is {digest}, but {copy.sums} "
-            f"expects {copy.sha256}. Replace the file with a good copy (or fix {MIRROR_ENV}); "
-            f"{consequence}."
+            f"the mirror copy {copy.path} is damaged: its sha256 is {digest}, but "
+            f"{copy.path.with_name('SHA256SUMS')} expects {copy.sha256}. Replace the file with a "
+            f"good copy (or fix {MIRROR_ENV}); {consequence}."
         )
 
 
-def copy_from_mirror(artifact: Artifact, copy: MirrorCopy, target: Path, progress: bool) -> str:
+def copy_from_mirror(artifact: Artifact, copy: Source, target: Path, progress: bool) -> str:
     """Copy a mirror file into the cache, verified against SHA256SUMS; returns its sha256."""
     say(f"{artifact.name}: copying {copy.path}", progress)
     digest = hashlib.sha256()
     with temporary(target) as part:
         try:
-            with (
-                open(copy.path, "rb") as source,
-                open(part, "wb") as out,
-                tqdm(
-                    total=copy.path.stat().st_size,
-                    unit="B",
-                    unit_scale=True,
-                    desc=artifact.filename,
-                    disable=not progress,
-                ) as bar,
-            ):
-                while chunk := source.read(CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    bar.update(len(chunk))
+            size = copy.path.stat().st_size
+            with open(copy.path, "rb") as source, open(part, "wb") as out:
+                with bar(progress, artifact.filename, size) as shown:
+                    while chunk := source.read(CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        shown.update(len(chunk))
         except OSError as error:
             raise DataError(
                 f"copying {copy.path} into {target.parent} failed: {error}. "
@@ -255,56 +240,62 @@ def copy_from_mirror(artifact: Artifact, copy: MirrorCopy, target: Path, progres
         install_file(part, target, digest.hexdigest())
     rebuilt = artifact.sha256 and digest.hexdigest() != artifact.sha256
     note = " (a faithful rebuild: its bytes differ from the canonical download)" if rebuilt else ""
-    say(f"{artifact.name}: verified against {copy.sums}{note}", progress)
+    say(f"{artifact.name}: verified against the mirror's SHA256SUMS{note}", progress)
     return digest.hexdigest()
 
 
-def damaged_archive(artifact: Artifact, archive: Path, problem: str) -> DataError:
-    """Delete a damaged cached zip and explain how to get it again."""
+def is_junk_member(name: str) -> bool:
+    """True for zip members nobody wants: ``__MACOSX/`` forks, ``.DS_Store`` and friends."""
+    return any(part.casefold() in JUNK_NAMES for part in PurePosixPath(name).parts)
+
+
+def unsafe_member(name: str) -> bool:
+    """True for a zip member that would land outside the extraction folder."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", name) is not None
+
+
+def damaged_archive(archive: Path, problem: str, name: str, in_mirror: bool = False) -> DataError:
+    """A DataError about a damaged zip; a cache copy is deleted, so ``fetch name`` gets it again."""
+    if in_mirror:
+        return DataError(
+            f"{archive} {problem}. It is the mirror's copy: replace it with a good one (or unset "
+            f"{MIRROR_ENV} to download it); nothing was derived."
+        )
     remove(archive, sidecar_of(archive))
     return DataError(
-        f"{archive} {problem}; it has been deleted. Run `python -m helpers.data fetch "
-        f"{artifact.name}` to fetch it again (if this repeats, the source copy is damaged)."
+        f"{archive} {problem}; it has been deleted. Run `python -m helpers.data fetch {name}` to "
+        "fetch it again (if this repeats, the source copy is damaged)."
     )
 
 
 def unpack(artifact: Artifact, archive: Path, folder: Path, progress: bool) -> Path:
     """Test ``archive`` and extract it into ``folder``; returns the folder holding the content."""
     if not zipfile.is_zipfile(archive):
-        raise damaged_archive(artifact, archive, "is not a complete zip archive (truncated?)")
-    with zipfile.ZipFile(archive) as zipped:
+        problem = "is not a complete zip archive (truncated?)"
+        raise damaged_archive(archive, problem, artifact.name)
+    with zipfile.ZipFile(archive) as zipped:  # problems are raised once it is closed (Windows)
         try:
             bad = zipped.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as error:
-            raise damaged_archive(
-                artifact, archive, f"cannot be read as a zip ({error})"
-            ) from error
-        if bad is not None:
-            raise damaged_archive(artifact, archive, f"has a damaged member {bad}")
-        members = [m for m in zipped.infolist() if not is_junk_member(m.filename)]
-        for name in (m.filename for m in members):
-            path = PurePosixPath(name.replace("\\", "/"))
-            if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", name):
-                problem = f"contains the unsafe path {name!r}, outside the extraction folder"
-                raise damaged_archive(artifact, archive, problem)
-        desc = f"extracting {archive.name}"
-        try:
-            for member in tqdm(members, unit="file", desc=desc, disable=not progress):
+            members = [m for m in zipped.infolist() if not is_junk_member(m.filename)]
+            unsafe = [m.filename for m in members if unsafe_member(m.filename)]
+            problem = f"has a damaged member {bad}" if bad else ""
+            if unsafe:
+                problem = f"contains the unsafe path {unsafe[0]!r}, outside the extraction folder"
+            desc = f"extracting {archive.name}"
+            for member in tqdm([] if problem else members, desc=desc, disable=not progress):
                 zipped.extract(member, folder)
-        except (zipfile.BadZipFile, EOFError, zlib.error) as error:
-            raise damaged_archive(artifact, archive, f"failed to extract ({error})") from error
+        except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as error:
+            problem = f"cannot be read as a zip ({error})"
         except OSError as error:
             raise DataError(
                 f"extracting {archive} into {folder.parent} failed: {error}. "
                 "Check the disk has space, then run again."
             ) from error
+    if problem:
+        raise damaged_archive(archive, problem, artifact.name)
     entries = list(folder.iterdir())  # a single top folder (the usual layout) is unwrapped
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else folder
-
-
-def is_junk_member(name: str) -> bool:
-    """True for zip members nobody wants: ``__MACOSX/`` forks, ``.DS_Store`` and friends."""
-    return any(part.casefold() in JUNK_NAMES for part in PurePosixPath(name).parts)
 
 
 def read_marker(folder: Path) -> str | None:
