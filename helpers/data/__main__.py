@@ -16,12 +16,9 @@ from helpers.data.errors import DataError
 from helpers.data.fetch import fetch, locate
 from helpers.data.registry import ARTIFACTS, Artifact, get_artifact
 
-DESCRIPTION = """\
-Fetch and list the course's data. Files come from the offline mirror ($CNN_LABS_MIRROR, verified
-against its SHA256SUMS), the cache ($CNN_LABS_DATA, default <repo>/data), or the internet; every
-file is checksum-verified and written atomically. The chest X-ray subset, which has no download of
-its own, is derived from its public source (about 1.2 GB) when no mirror has it. `info` shows where
-each artifact would come from before anything is fetched."""
+DESCRIPTION = """Fetch and list the course's data: from the offline mirror ($CNN_LABS_MIRROR,
+checked against its SHA256SUMS), the cache ($CNN_LABS_DATA, default <repo>/data) or the internet
+(the chest X-ray subset is derived from its 1.2 GB public source), always verified."""
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -109,21 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m helpers.data", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    fetch_command = commands.add_parser(
-        "fetch",
-        help="fetch an artifact (or all) and print its path",
-        description="Fetch an artifact into the cache, verified, and print its path (for zips, "
-        "the extracted folder). 'all' fetches everything the mirror, cache or internet can "
-        "provide and says what it skips.",
-    )
+    fetch_command = commands.add_parser("fetch", help="fetch NAME or all; print the paths")
     fetch_command.add_argument("name", metavar="NAME", help=", ".join([*ARTIFACTS, "all"]))
     fetch_command.add_argument("--no-extract", action="store_true", help="keep zips unextracted")
     fetch_command.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     fetch_command.set_defaults(run=run_fetch)
-    info_command = commands.add_parser(
-        "info", help="where each artifact would come from, its size and licence"
-    )
-    info_command.set_defaults(run=run_info)
+    info = commands.add_parser("info", help="where each artifact comes from, size, licence")
+    info.set_defaults(run=run_info)
     args = parser.parse_args(argv)
     warnings.showwarning = show_warning
     try:

@@ -25,7 +25,7 @@ from helpers.data.errors import DataError
 from helpers.data.registry import Artifact
 from helpers.data.store import bar, install_file, say, sha256_of, verified_cache_hash, write_text
 
-__all__ = ["download", "partial_of"]
+__all__ = ["download"]
 
 #: Bytes read at a time.
 CHUNK = 1 << 20
@@ -34,11 +34,6 @@ TIMEOUT = 60
 #: Times a download that stopped half-way is resumed within one fetch before giving up.
 RESUME_ATTEMPTS = 3
 size_of = tqdm.format_sizeof
-
-
-def partial_of(target: Path) -> Path:
-    """Where the download of ``target`` is written until it is complete and verified."""
-    return target.with_name(target.name + ".partial")
 
 
 def discard(partial: Path) -> None:
@@ -50,100 +45,83 @@ def discard(partial: Path) -> None:
 def kept_note(partial: Path) -> str:
     """A sentence saying where the bytes downloaded so far are kept (empty when there are none)."""
     size = partial.stat().st_size if partial.is_file() else 0
-    if not size:
-        return ""
     return (
         f" The {size_of(size, 'B')} downloaded so far are kept in {partial}: running the command "
         "again resumes the download from there."
+        if size
+        else ""
     )
 
 
-def read_resume(artifact: Artifact, partial: Path, progress: bool) -> tuple[int, str | None, int]:
-    """(bytes on disk, validator, total) of the partial download; a stale one is deleted."""
+def content_range(headers) -> tuple[int | None, int | None]:
+    """(first byte, total length) from a Content-Range header such as ``bytes 100-199/200``."""
+    found = re.fullmatch(r"bytes (?:(\d+)-\d+|\*)/(\d+|\*)", headers.get("Content-Range", ""))
+    start, total = found.groups() if found else (None, None)
+    return (int(start) if start else None), (int(total) if total and total != "*" else None)
+
+
+def request_rest(artifact: Artifact, partial: Path, progress: bool) -> tuple[int, int | None, int]:
+    """Append the rest of the file to ``partial`` with one request: (size, total, new bytes).
+
+    A partial file of another URL or bigger than expected, a server that cannot resume (416) or
+    resumes at the wrong place makes it start over; one that sends the whole file is taken whole.
+    """
     offset = partial.stat().st_size if partial.is_file() else 0
     try:
         record = json.loads(Path(f"{partial}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         record = {}
-    expected = artifact.size if artifact.size is not None else record.get("total")
-    problem = ""
+    validator, total = record.get("validator"), record.get("total")
+    expected = artifact.size if artifact.size is not None else total
     if offset and record.get("url") != artifact.url:
-        problem = "is from another download"
+        problem = f"{partial.name} is from another download"
     elif offset and expected is not None and offset > expected:
-        problem = f"has {offset:,} bytes, more than the {expected:,} expected"
-    if problem:
-        say(f"{artifact.name}: {partial.name} {problem}; starting over", progress)
-    if problem or not offset:
-        discard(partial)
-        return 0, None, None
-    return offset, record.get("validator"), record.get("total")
-
-
-def content_range(headers) -> tuple[int | None, int | None]:
-    """(first byte, total length) from a Content-Range header such as ``bytes 100-199/200``."""
-    found = re.fullmatch(
-        r"\s*bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)\s*", headers.get("Content-Range", "")
-    )
-    if not found:
-        return None, None
-    start, total = found.groups()
-    return (int(start) if start else None), (int(total) if total != "*" else None)
-
-
-def request_rest(artifact: Artifact, partial: Path, progress: bool) -> tuple[int, int | None, int]:
-    """One request for the rest of the file, appended to ``partial``: (size, total, new bytes)."""
-    offset, validator, total = read_resume(artifact, partial, progress)
-    if offset and offset == total:
+        problem = f"{partial.name} has {offset:,} bytes, more than the {expected:,} expected"
+    elif offset and offset == total:
         return offset, total, 0  # complete: the last run stopped before verifying
-    headers = {"User-Agent": "cnn-labs"}
-    if offset:
-        headers["Range"] = f"bytes={offset}-"
-        if validator:
-            headers["If-Range"] = validator  # the file changed: the server sends it whole
-    try:
-        request = urllib.request.Request(str(artifact.url), headers=headers)
-        response = urllib.request.urlopen(request, timeout=TIMEOUT)
-    except urllib.error.HTTPError as error:
-        if error.code != 416 or not offset:
-            raise
-        if content_range(error.headers)[1] == offset:
-            return offset, offset, 0
-        problem = f"the server cannot resume {partial.name}"
     else:
-        with response:
-            start, total = content_range(response.headers)
-            length = response.headers.get("Content-Length", "")
-            length = int(length) if length.isdigit() else None
-            resumed = offset and response.status == 206
-            problem = "the server resumed at the wrong place" if resumed and start != offset else ""
-            if not resumed:
-                if offset:  # no Range support, or the file changed (If-Range): take it whole
-                    say(
-                        f"{artifact.name}: the server sent the whole file again; starting over",
-                        progress,
-                    )
-                offset, total = 0, length
-            elif total is None and length:
-                total = offset + length
-            if not problem:
-                etag = response.headers.get("ETag") or ""
-                validator = etag if etag and not etag.startswith("W/") else None
-                validator = validator or response.headers.get("Last-Modified")
-                record = {"url": artifact.url, "validator": validator, "total": total}
-                write_text(Path(f"{partial}.json"), json.dumps(record) + "\n")
-                return append(artifact, response, partial, offset, total, progress)
+        headers = {"User-Agent": "cnn-labs"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+            if validator:
+                headers["If-Range"] = validator  # the file changed: the server sends it whole
+        try:
+            request = urllib.request.Request(str(artifact.url), headers=headers)
+            response = urllib.request.urlopen(request, timeout=TIMEOUT)
+        except urllib.error.HTTPError as error:
+            if error.code != 416 or not offset:
+                raise
+            if content_range(error.headers)[1] == offset:
+                return offset, offset, 0
+            problem = f"the server cannot resume {partial.name}"
+        else:
+            with response:
+                start, total = content_range(response.headers)
+                length = response.headers.get("Content-Length", "")
+                length = int(length) if length.isdigit() else None
+                wrong = offset and start != offset
+                problem = "the server resumed at the wrong place" if wrong else ""
+                if offset and response.status != 206:  # no Range support, or a changed file
+                    message = "the server sent the whole file again; starting over"
+                    say(f"{artifact.name}: {message}", progress)
+                if response.status != 206:
+                    offset, total, problem = 0, length, ""
+                elif total is None and length:
+                    total = offset + length
+                if not problem:
+                    etag = response.headers.get("ETag", "")
+                    validator = etag if etag and not etag.startswith("W/") else None
+                    validator = validator or response.headers.get("Last-Modified")
+                    record = {"url": artifact.url, "validator": validator, "total": total}
+                    write_text(Path(f"{partial}.json"), json.dumps(record) + "\n")
+                    return append(artifact, response, partial, offset, total, progress)
     say(f"{artifact.name}: {problem}; starting over", progress)
     discard(partial)
     return request_rest(artifact, partial, progress)
 
 
-def append(
-    artifact: Artifact, response, partial: Path, offset: int, total: int | None, progress: bool
-) -> tuple[int, int | None, int]:
-    """Write the body after the first ``offset`` bytes of ``partial``: (size, total, new bytes).
-
-    A connection that drops half-way just ends the body early: the bytes that arrived stay.
-    """
+def append(artifact: Artifact, response, partial: Path, offset: int, total, progress: bool):
+    """Write the body after the first ``offset`` bytes of ``partial``: (size, total, new bytes)."""
     if total is not None:
         size = size_of(total, "B")
     elif artifact.approx_size is not None:
@@ -159,47 +137,12 @@ def append(
     ):
         out.seek(offset)
         out.truncate()
-        while True:
-            try:
-                chunk = response.read(CHUNK)
-            except (OSError, http.client.HTTPException):
-                break  # the connection dropped: keep what arrived, the caller resumes
-            if not chunk:
-                break
-            out.write(chunk)
-            written += len(chunk)
-            shown.update(len(chunk))
+        with suppress(OSError, http.client.HTTPException):  # a drop: keep what arrived
+            while chunk := response.read(CHUNK):
+                out.write(chunk)
+                written += len(chunk)
+                shown.update(len(chunk))
     return offset + written, total, written
-
-
-def download_into(artifact: Artifact, partial: Path, progress: bool) -> None:
-    """Download into ``partial`` until complete, resuming after dropped connections."""
-    for attempt in range(RESUME_ATTEMPTS + 1):
-        try:
-            size, total, written = request_rest(artifact, partial, progress)
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
-            raise DataError(
-                f"downloading {artifact.url} failed: {error}.{kept_note(partial)} Check the "
-                f"internet connection and try again, or set {MIRROR_ENV} to a folder that holds "
-                f"{artifact.filename} and its SHA256SUMS line (e.g. ../shared/data beside the "
-                "repository)."
-            ) from error
-        expected = total if total is not None else artifact.size
-        if expected is None or size >= expected:
-            return
-        if not written:
-            break
-        if attempt < RESUME_ATTEMPTS:
-            say(
-                f"{artifact.name}: the connection dropped after {size_of(size, 'B')} of "
-                f"{size_of(expected, 'B')}; resuming",
-                progress,
-            )
-    raise DataError(
-        f"the download of {artifact.url} stopped after {size:,} of {expected:,} bytes (tried "
-        f"{attempt + 1} time(s)).{kept_note(partial)} Check the internet connection, or set "
-        f"{MIRROR_ENV} to a folder that holds {artifact.filename}."
-    )
 
 
 def download(artifact: Artifact, target: Path, progress: bool) -> str:
@@ -212,8 +155,7 @@ def download(artifact: Artifact, target: Path, progress: bool) -> str:
             f"SHA256SUMS line, e.g. `export {MIRROR_ENV}=$PWD/../shared/data` (or `make data "
             f"MIRROR=...`), then run `python -m helpers.data fetch {artifact.name}` again."
         )
-    partial = partial_of(target)
-    lock = FileLock(f"{target}.lock")
+    partial, lock = target.with_name(target.name + ".partial"), FileLock(f"{target}.lock")
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -224,7 +166,27 @@ def download(artifact: Artifact, target: Path, progress: bool) -> str:
         if digest is not None:
             return digest
         say(f"{artifact.name}: from {artifact.url}", progress)
-        download_into(artifact, partial, progress)
+        for attempt in range(RESUME_ATTEMPTS + 1):
+            try:
+                size, total, written = request_rest(artifact, partial, progress)
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+                raise DataError(
+                    f"downloading {artifact.url} failed: {e}.{kept_note(partial)} Check the "
+                    f"internet connection and try again, or set {MIRROR_ENV} to a folder that "
+                    f"holds {artifact.filename} and its SHA256SUMS line (e.g. ../shared/data "
+                    "beside the repository)."
+                ) from e
+            expected = total if total is not None else artifact.size
+            if expected is None or size >= expected:
+                break
+            if not written or attempt == RESUME_ATTEMPTS:
+                raise DataError(
+                    f"the download of {artifact.url} stopped after {size:,} of {expected:,} "
+                    f"bytes (tried {attempt + 1} time(s)).{kept_note(partial)} Check the internet "
+                    f"connection, or set {MIRROR_ENV} to a folder that holds {artifact.filename}."
+                )
+            dropped = f"{size_of(size, 'B')} of {size_of(expected, 'B')}"
+            say(f"{artifact.name}: the connection dropped after {dropped}; resuming", progress)
         size, digest = partial.stat().st_size, sha256_of(partial)
         problem = ""
         if artifact.size is not None and size != artifact.size:
@@ -243,12 +205,7 @@ def download(artifact: Artifact, target: Path, progress: bool) -> str:
             Path(lock.lock_file).unlink()
     finally:
         lock.release()
-    checked = (
-        "verified"
-        if artifact.sha256
-        else "size checked (no published sha256)"
-        if artifact.size
-        else "saved (no published size or sha256)"
-    )
-    say(f"{artifact.name}: downloaded and {checked} (sha256 {digest[:8]}...)", progress)
+    checked = "verified" if artifact.sha256 else "size checked" if artifact.size else "saved"
+    unchecked = "" if artifact.sha256 else " (no published sha256)"
+    say(f"{artifact.name}: downloaded and {checked}{unchecked} (sha256 {digest[:8]}...)", progress)
     return digest
