@@ -69,12 +69,12 @@ class Artifact:
 
     name: str
     filename: str
-    url: str | None
-    sha256: str | None
-    size: int | None
     licence: str
     citation: str
     description: str
+    url: str | None = None
+    sha256: str | None = None
+    size: int | None = None
     #: For zips: the folder inside the cache that receives the zip's contents.
     extract_to: str | None = None
     notes: str = ""
@@ -117,7 +117,6 @@ CATS_AND_DOGS = Artifact(
     name="cats_and_dogs",
     filename="cats_and_dogs_filtered.zip",
     url="https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
-    sha256=None,
     size=68_606_236,
     licence="Kaggle Dogs vs. Cats competition terms (research and education use)",
     citation=(
@@ -142,9 +141,6 @@ CATS_AND_DOGS = Artifact(
 CHEST_XRAY = Artifact(
     name="chest_xray",
     filename="chest_xray_small.zip",
-    url=None,
-    sha256=None,
-    size=None,
     licence="CC BY 4.0",
     citation=(
         "D. S. Kermany, M. Goldbaum, W. Cai et al. (2018). Identifying medical diagnoses and "
@@ -157,14 +153,12 @@ CHEST_XRAY = Artifact(
     ),
     extract_to="chest_xray_small",
     notes=(
-        "A derived subset with no public download of its own. The course mirror has it as a zip "
-        "(35,105,651 bytes, sha256 a2288905...), built from the Flatiron School "
-        "chest_xray_downsampled/ subset of Kermany et al.: converted to grayscale, resized with "
-        "LANCZOS to a shorter side of 256 px (no upscaling), saved as JPEG quality 90; see "
-        "PROVENANCE.md. Without the mirror, fetch derives the same images (same names, classes "
-        "and splits; the bytes may differ) from chest_xray_full, following "
-        "helpers/data/chest_xray_small_manifest.json. The val split has only 4 images; carve "
-        "validation out of train."
+        "No public download of its own: the course mirror's zip (35,105,651 bytes, sha256 "
+        "a2288905...) holds the Flatiron School chest_xray_downsampled/ subset of Kermany et al., "
+        "grayscale, LANCZOS to a shorter side of 256 px (no upscaling), JPEG quality 90 (see "
+        "PROVENANCE.md). Without the mirror, fetch derives the same images (names, classes, "
+        "splits; the bytes may differ) from chest_xray_full by chest_xray_small_manifest.json. "
+        "The val split has only 4 images; carve validation out of train."
     ),
     derived_from="chest_xray_full",
     manifest=Path(__file__).with_name("chest_xray_small_manifest.json"),
@@ -177,8 +171,6 @@ CHEST_XRAY_FULL = Artifact(
         "https://data.mendeley.com/public-files/datasets/rscbjbr9sj/files/"
         "f12eaf6d-6023-432f-acc9-80c9d7393433/file_downloaded"
     ),
-    sha256=None,
-    size=None,
     licence="CC BY 4.0",
     citation=CHEST_XRAY.citation,
     description=(
@@ -188,16 +180,13 @@ CHEST_XRAY_FULL = Artifact(
     extract_to="chest_xray_full",
     approx_size=1_200_000_000,
     notes=(
-        "Mendeley Data doi:10.17632/rscbjbr9sj, version 2, file ChestXRay2017.zip; the URL is the "
-        "file's public download link (it redirects to the storage host), as used by many public "
-        "scripts. Neither size nor sha256 is pinned: one third-party script records "
-        "1,235,512,464 bytes, which could not be checked here (no copy in the course mirror), "
-        "so a download is accepted unchecked and recorded in the cache's sidecar. "
-        "arrange_chest_xray_full gives the extracted zip the train/ test/ {NORMAL,PNEUMONIA} "
-        "layout of chest_xray_small. Kaggle's copy (paultimothymooney/chest-xray-pneumonia) "
-        "holds the same images with a 16-image val/ split; it works too, dropped into a mirror "
-        "under this file name with its SHA256SUMS line. Also the public source from which "
-        "chest_xray (chest_xray_small) is derived when no mirror has it."
+        "Mendeley Data doi:10.17632/rscbjbr9sj, version 2; the URL is the file's public download "
+        "link (it redirects to the storage host), as in many public scripts. No size or sha256 is "
+        "pinned (a third-party script records 1,235,512,464 bytes, unchecked: no mirror copy), so "
+        "a download is accepted unchecked and recorded in the cache's sidecar. Kaggle's copy "
+        "(paultimothymooney/chest-xray-pneumonia: the same images plus a 16-image val/) works "
+        "too, put in a mirror under this name with its SHA256SUMS line. The source chest_xray is "
+        "derived from without a mirror; arrange_chest_xray_full gives it chest_xray's layout."
     ),
     optional=True,
     prepare=arrange_chest_xray_full,
@@ -210,7 +199,6 @@ MOBILENET_V2_NO_TOP = Artifact(
         "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
         "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
     ),
-    sha256=None,
     size=9_406_464,
     licence="Apache-2.0",
     citation=(
@@ -248,9 +236,6 @@ IMAGENET_CLASS_INDEX = Artifact(
 MOBILENET_V2_APPROX_TOP = Artifact(
     name="mobilenet_v2_approx_top",
     filename="mobilenet_v2_1.0_224_with_approx_top.h5",
-    url=None,
-    sha256=None,
-    size=None,
     licence="Apache-2.0 (TF-slim checkpoint backbone; classifier from google-coral/test_data)",
     citation=MOBILENET_V2_NO_TOP.citation,
     description=(
