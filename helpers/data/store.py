@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from helpers.config import DATA_ENV, MIRROR_ENV, data_dir, mirror_dir
 from helpers.data.errors import DataError
-from helpers.data.registry import JUNK_NAMES, Artifact
+from helpers.data.registry import Artifact, is_junk
 
 #: Bytes read at a time while copying and downloading.
 CHUNK = 1 << 20
@@ -245,14 +245,8 @@ def copy_from_mirror(artifact: Artifact, copy: Source, target: Path, progress: b
 
 
 def is_junk_member(name: str) -> bool:
-    """True for zip members nobody wants: ``__MACOSX/`` forks, ``.DS_Store`` and friends."""
-    return any(part.casefold() in JUNK_NAMES for part in PurePosixPath(name).parts)
-
-
-def unsafe_member(name: str) -> bool:
-    """True for a zip member that would land outside the extraction folder."""
-    path = PurePosixPath(name.replace("\\", "/"))
-    return path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", name) is not None
+    """True for zip members nobody wants: ``__MACOSX/`` forks, ``.DS_Store``, hidden files."""
+    return any(is_junk(part) for part in PurePosixPath(name).parts)
 
 
 def damaged_archive(archive: Path, problem: str, name: str, in_mirror: bool = False) -> DataError:
@@ -278,7 +272,10 @@ def unpack(artifact: Artifact, archive: Path, folder: Path, progress: bool) -> P
         try:
             bad = zipped.testzip()
             members = [m for m in zipped.infolist() if not is_junk_member(m.filename)]
-            unsafe = [m.filename for m in members if unsafe_member(m.filename)]
+            paths = {m.filename: folder / m.filename.replace("\\", "/") for m in zipped.infolist()}
+            unsafe = [
+                n for n, p in paths.items() if not p.resolve().is_relative_to(folder.resolve())
+            ]
             problem = f"has a damaged member {bad}" if bad else ""
             if unsafe:
                 problem = f"contains the unsafe path {unsafe[0]!r}, outside the extraction folder"
