@@ -45,13 +45,9 @@ def where_and_size(artifact: Artifact) -> tuple[str, int | None, str]:
 
 def run_info(args: argparse.Namespace) -> int:
     """``info``: the settings, then each artifact: where it would come from, size, licence."""
-    mirror = mirror_dir()
-    broken = "  <- DOES NOT EXIST: fix or unset it" if mirror and not mirror.is_dir() else ""
-    print(f"cache : {data_dir()}  ({DATA_ENV})")
-    print(
-        f"mirror: {mirror}  ({MIRROR_ENV}){broken}" if mirror else f"mirror: not set ({MIRROR_ENV})"
-    )
-    print()
+    mirror = mirror_dir() or "not set"
+    broken = "  <- DOES NOT EXIST: fix or unset it" if mirror_dir() and not mirror.is_dir() else ""
+    print(f"cache : {data_dir()}  ({DATA_ENV})\nmirror: {mirror}  ({MIRROR_ENV}){broken}\n")
     rows = [("name", "from", "size", "licence")]
     for artifact in ARTIFACTS.values():
         try:
@@ -63,11 +59,7 @@ def run_info(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         print("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[3]]))
-    print()
-    print(
-        "cache: a verified copy; mirror: copied on fetch; download: from its URL; derived from X:"
-    )
-    print("made from X (size: X's download); unavailable: needs the mirror. See data/README.md.")
+    print("\nfrom: where fetch takes it now (a derived artifact's size: its source's download)")
     return 0
 
 

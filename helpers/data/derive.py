@@ -1,16 +1,9 @@
-"""Derived artifacts: the chest X-ray subset made from its public source when no mirror has it.
+"""Derived artifacts: ``chest_xray`` made from its public source when no mirror has it.
 
-``chest_xray`` (1,950 images in ``chest_xray_small/``) exists as a zip only in the course mirror.
-Without it, ``fetch`` derives the same images from Kermany et al.'s ``ChestXRay2017.zip``
-(``chest_xray_full``, about 1.2 GB) following the committed manifest
-``chest_xray_small_manifest.json``, made once by listing the mirror zip's members: every image's
-split, class and original file name, and the recipe of the mirror's ``PROVENANCE.md`` (grayscale,
-shorter side 256 px with LANCZOS, never enlarged, JPEG quality 90). Images are found by class and
-file name in any split (the archive keeps the small set's 4 ``val/`` images in ``train/``).
-
-The images go into a temporary folder, are checked by names, counts and decodability, and the
-folder is renamed into place with a provenance record (``.cnn-labs-derived.json``). A source
-archive this call downloaded is deleted afterwards unless ``CNN_LABS_KEEP_SOURCE=1``.
+The committed ``chest_xray_small_manifest.json`` was made once by listing the mirror's
+chest_xray_small.zip: every image's split, class and file name, and the recipe of the mirror's
+PROVENANCE.md. Images are taken by class and name from ``ChestXRay2017.zip`` in any split,
+derived into a temporary folder, verified, and moved into place with a provenance record.
 """
 
 from __future__ import annotations

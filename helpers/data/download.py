@@ -1,10 +1,8 @@
-"""Resumable downloads into the cache, checked by size and sha256 before they are moved into place.
+"""Resumable downloads, checked by size and sha256 before they are moved into place.
 
-The bytes go to ``<file>.partial``, beside a record of the URL, the server's validator (ETag or
-Last-Modified) and the total. A dropped connection is resumed with an HTTP Range request guarded by
-``If-Range``, so a file that changed on the server starts over; an interrupted run leaves the
-partial file for the next run to resume. A ``filelock.FileLock`` keeps a second process waiting
-until the first is done.
+Bytes go to ``<file>.partial`` beside a record of the URL, the server's validator and the total;
+a dropped or interrupted download resumes with HTTP Range (``If-Range``: a changed file starts
+over). A ``filelock.FileLock`` makes a second process wait for the first.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""Image folders: find the images of a ``root/<class_name>/*.jpg`` tree and decode them.
+"""Image folders: the images of a ``root/<class_name>/*.jpg`` tree, decoded.
 
-Class names are the sorted subfolder names and a label is its class's index, as in Keras'
-``image_dataset_from_directory``; files come in natural order ("cat.2" before "cat.10"). Junk
-(``.DS_Store``, ``.ipynb_checkpoints``, non-images) is skipped with one summary warning; images of
-any mode become 8-bit RGB or grayscale; a file that cannot be decoded is named in a warning and
-flagged for the caller to drop.
+Classes are the sorted subfolders (as in Keras), files come in natural order; junk is skipped
+with one warning; any image mode becomes 8-bit RGB or grayscale; unreadable files are named.
 """
 
 from __future__ import annotations
@@ -15,6 +12,7 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,36 +138,24 @@ def scan_image_folder(root: Path | str, *, warn: bool = True) -> FolderScan:
     return FolderScan(root, names, files, np.asarray(labels, dtype=np.int32), skipped)
 
 
-def as_height_width(size: int | Sequence[int]) -> tuple[int, int]:
-    """``size`` (an int, or (height, width)) as a (height, width) pair of positive ints."""
+def checked(size: int | Sequence[int], color_mode: str) -> tuple[int, int, str]:
+    """(height, width, Pillow mode) for a size (an int or (height, width)) and a color mode."""
     height, width = (size, size) if isinstance(size, int | np.integer) else tuple(size)
     if int(height) <= 0 or int(width) <= 0:
         raise ValueError(f"image size must be positive, got {size!r}")
-    return int(height), int(width)
-
-
-def target_mode(color_mode: str) -> str:
-    """Pillow mode for a color mode name: "rgb" -> "RGB", "grayscale" -> "L"."""
     if color_mode not in ("rgb", "grayscale"):
         raise ValueError(f"color_mode must be 'rgb' or 'grayscale', got {color_mode!r}")
-    return "RGB" if color_mode == "rgb" else "L"
+    return int(height), int(width), "RGB" if color_mode == "rgb" else "L"
 
 
 def decode_image(path: Path | str, size: int | Sequence[int], color_mode: str = "rgb"):
-    """One image file as a uint8 array (height, width, channels); raises if it cannot be decoded.
-
-    EXIF orientation is applied, 16/32-bit images are scaled to 8 bits, transparency is
-    composited on white, and the image is resized with Pillow's antialiased bilinear filter.
-    """
-    height, width = as_height_width(size)
-    mode = target_mode(color_mode)
+    """One image as uint8 (height, width, channels): upright (EXIF), 8-bit, alpha on white."""
+    height, width, mode = checked(size, color_mode)
     with Image.open(path) as image:
         image.draft(mode, (width, height))  # JPEG only: decode at a reduced scale, much faster
         image.load()
-        try:
+        with suppress(Exception):  # a malformed EXIF block should not make the image unreadable
             image = ImageOps.exif_transpose(image)
-        except Exception:  # a malformed EXIF block should not make a readable image unreadable
-            pass
     if image.mode.startswith(("I", "F")):
         pixels = np.asarray(image, dtype=np.float64)
         top = pixels.max(initial=0.0)
@@ -181,6 +167,7 @@ def decode_image(path: Path | str, size: int | Sequence[int], color_mode: str = 
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     image = image.convert(mode).resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2)
+    # (Pillow's bilinear filter is antialiased when shrinking, and faster than LANCZOS.)
     pixels = np.asarray(image, dtype=np.uint8)
     return pixels[..., np.newaxis] if pixels.ndim == 2 else pixels
 
@@ -198,9 +185,8 @@ def load_images(
     ``size`` is an int (square) or (height, width); ``color_mode`` is "rgb" (3 channels) or
     "grayscale" (1). Unreadable files get an all-zero image, ``ok`` False and a warning naming them.
     """
-    height, width = as_height_width(size)
-    channels = 3 if target_mode(color_mode) == "RGB" else 1
-    images = np.zeros((len(files), height, width, channels), dtype=np.uint8)
+    height, width, mode = checked(size, color_mode)
+    images = np.zeros((len(files), height, width, len(mode)), dtype=np.uint8)  # RGB: 3, L: 1
     reasons: list[str | None] = [None] * len(files)
 
     def decode_into(index: int) -> None:
@@ -211,8 +197,7 @@ def load_images(
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         done = pool.map(decode_into, range(len(files)))
-        for _ in tqdm(done, total=len(files), unit="img", desc="decoding", disable=not progress):
-            pass
+        list(tqdm(done, total=len(files), unit="img", desc="decoding", disable=not progress))
     bad = [f"  {f}: {r}" for f, r in zip(files, reasons, strict=True) if r is not None]
     if bad:
         more = [f"  ... and {len(bad) - 20} more"] if len(bad) > 20 else []

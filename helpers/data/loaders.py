@@ -1,16 +1,11 @@
 """Ready-to-train datasets with deterministic, documented splits, so every lab's number reproduces.
 
-* **MNIST**: the standard 60,000 training and 10,000 test digits, in the original order.
-* **Cats vs dogs** (``cats_and_dogs_filtered``): ``train/`` (1,000 + 1,000) trains. The shipped
-  ``validation/`` (500 + 500) is halved per class by the SHA-256 of ``"{HELD_OUT_SPLIT_SEED}:{file
-  name}"``: the lower half (250 + 250) is the validation set, the upper half the held-out test set.
-  A file's side depends on its name only. (Until 2026-12 the halves were cut in filename order;
-  the test half then scored 1-8 points below validation for every model.)
-* **Chest X-ray** (``chest_xray_small``): the shipped ``val/`` (4 images) is unused; validation is
-  the training patients with ``crc32(patient id) % 5 == 0`` (about 20 %), so near-identical images
-  of one person never sit on both sides. ``test/`` is the held-out test set.
-
-Images are decoded once into ``uint8`` arrays (0-255): models rescale pixels themselves.
+* MNIST: the standard 60,000 training and 10,000 test digits, in the original order.
+* Cats vs dogs: ``train/`` trains; ``validation/`` (500 + 500) is halved per class by the SHA-256
+  of ``"{HELD_OUT_SPLIT_SEED}:{file name}"``: the lower half validates, the upper half is the
+  held-out test set. (Cut in filename order until 2026-12, the test half scored 1-8 points lower.)
+* Chest X-ray: ``val/`` (4 images) is unused; validation is the training patients with
+  ``crc32(patient id) % 5 == 0`` (about 20 %), so one person is never on both sides.
 """
 
 from __future__ import annotations

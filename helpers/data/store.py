@@ -1,14 +1,8 @@
 """The cache, the mirror and zips: verified files, written atomically.
 
-* **The mirror** (``$CNN_LABS_MIRROR``): artifacts plus a ``SHA256SUMS``; a file counts only when
-  listed there, and its bytes are hashed while they are copied into the cache.
-* **The cache** (``$CNN_LABS_DATA``, default ``<repo>/data``): a file is trusted while it matches
-  its sidecar ``<file>.sha256``; a copy that no longer does is deleted (with a warning).
-* **Zips** are tested (CRCs), checked for unsafe paths, extracted into a temporary folder and moved
-  into place with a marker naming the zip, so a changed zip is extracted afresh.
-
-Everything is written under a temporary name and moved into place with ``os.replace``; leftover
-temporaries older than an hour are removed.
+A mirror file counts only when its folder's ``SHA256SUMS`` lists it; a cached file while it
+matches its sidecar ``<file>.sha256``. Zips are tested (CRCs and paths) and extracted into a
+temporary folder moved into place with a marker naming the zip. Temporaries start with a dot.
 """
 
 from __future__ import annotations

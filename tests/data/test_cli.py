@@ -38,7 +38,7 @@ def test_info_lists_every_artifact_with_its_licence_and_the_settings(isolated_da
         assert name in result.stdout
     assert "CC BY-SA 3.0" in result.stdout and "CC BY 4.0" in result.stdout
     assert f"cache : {isolated_data}" in result.stdout
-    assert "mirror: not set (CNN_LABS_MIRROR)" in result.stdout
+    assert "mirror: not set  (CNN_LABS_MIRROR)" in result.stdout
 
 
 def test_an_unknown_artifact_exits_2_with_a_clear_message_and_no_traceback():
