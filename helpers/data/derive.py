@@ -24,11 +24,10 @@ from tqdm import tqdm
 
 from helpers.config import MIRROR_ENV
 from helpers.data import store
-from helpers.data.download import download
 from helpers.data.errors import DataError
 from helpers.data.registry import CHEST_XRAY_CLASSES, CHEST_XRAY_SPLITS, Artifact
 
-__all__ = ["KEEP_SOURCE_ENV", "Manifest", "derive_image", "fetch_derived", "load_manifest"]
+__all__ = ["KEEP_SOURCE_ENV", "Manifest", "derive", "derive_image", "load_manifest"]
 
 #: Environment variable: set to 1 to keep a downloaded source archive after deriving from it.
 KEEP_SOURCE_ENV = "CNN_LABS_KEEP_SOURCE"
@@ -161,16 +160,14 @@ def verify_derived(folder: Path, manifest: Manifest) -> None:
         )
 
 
-def derive_into(
-    final: Path, manifest: Manifest, archive: Path, record: dict, progress: bool
-) -> None:
-    """Derive ``manifest``'s images from ``archive`` into ``final``, atomically.
-
-    A damaged archive raises DamagedArchive once it is closed (so it can be deleted on Windows).
-    """
-    if not zipfile.is_zipfile(archive):
-        raise DamagedArchive("is not a complete zip archive (truncated?)")
+def derive(artifact: Artifact, archive: Path, digest: str, obtained: str, progress: bool) -> Path:
+    """Derive ``artifact`` from the verified ``archive`` ("mirror", "cache" or "download")."""
+    manifest = load_manifest(artifact.manifest)
+    final = store.cache_folder() / str(artifact.extract_to)
+    store.remove_stale_temporaries(final.parent, final.name)
     try:
+        if not zipfile.is_zipfile(archive):
+            raise DamagedArchive("is not a complete zip archive (truncated?)")
         with store.temporary(final, folder=True) as folder, zipfile.ZipFile(archive) as zipped:
             members, missing = find_members(zipped, manifest)
             if missing:
@@ -183,61 +180,28 @@ def derive_into(
                     f"and the archive was kept: delete it and fetch again, or set {MIRROR_ENV} to "
                     f"the course mirror, which has {manifest.name} ready-made."
                 )
-            message = f"{manifest.name}: deriving {len(members):,} images from {archive.name}"
-            store.say(message, progress)
+            store.say(f"{artifact.name}: deriving {len(members):,} images from {archive}", progress)
             derive_images(zipped, members, manifest.recipe, folder, progress)
             verify_derived(folder, manifest)
-            record = {"derived_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **record}
+            record = {
+                "derived_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "source": {"file": archive.name, "sha256": digest, "obtained_from": obtained},
+                "manifest": {"file": manifest.path.name, "sha256": manifest.sha256},
+                "recipe": manifest.recipe,
+            }
             text = json.dumps(record, indent=2) + "\n"
             (folder / ".cnn-labs-derived.json").write_text(text, encoding="utf-8")
             store.install_folder(folder, final, manifest.marker)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-        raise DamagedArchive(f"cannot be read ({error})") from error
-
-
-def fetch_derived(
-    artifact: Artifact, source: Artifact, where: store.Source, progress: bool
-) -> Path:
-    """The folder of ``artifact`` derived from ``source`` (which ``locate`` found at ``where``)."""
-    manifest = load_manifest(artifact.manifest)
-    final = store.cache_folder() / str(artifact.extract_to)
-    if store.read_marker(final) == manifest.marker:
-        return final
-    store.remove_stale_temporaries(final.parent, final.name)
-    store.say(f"{artifact.name}: in no mirror or cache: deriving it from {source.name}", progress)
-    archive, obtained = store.cache_folder() / source.filename, where.kind
-    digest = store.verified_cache_hash(archive) if where.kind == "cache" else None
-    try:
-        if where.kind == "mirror":
-            archive, digest = where.path, store.sha256_of(where.path)
-            store.check_mirror_copy(where, digest, "nothing was derived")
-        elif digest is None:
-            digest, obtained = download(source, archive, progress), "download"
-    except DataError as error:
-        raise DataError(
-            f"{artifact.name} has no download of its own and is derived from {source.name} "
-            f"({source.filename}), but getting that failed: {error}"
+    except (DamagedArchive, zipfile.BadZipFile, zlib.error, EOFError) as error:  # zip now closed
+        problem = str(error) if isinstance(error, DamagedArchive) else f"cannot be read ({error})"
+        raise store.damaged_archive(
+            archive, problem, artifact.name, obtained == "mirror"
         ) from error
-    record = {
-        "source": {"file": archive.name, "sha256": digest, "obtained_from": obtained},
-        "manifest": {"file": manifest.path.name, "sha256": manifest.sha256},
-        "recipe": manifest.recipe,
-    }
-    try:
-        derive_into(final, manifest, archive, record, progress)
-    except DamagedArchive as error:
-        in_mirror = obtained == "mirror"
-        raise store.damaged_archive(archive, str(error), artifact.name, in_mirror) from error
     store.say(f"{artifact.name}: derived and verified into {final}", progress)
-    if obtained != "download":
-        return final
-    if os.environ.get(KEEP_SOURCE_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
-        store.say(f"{source.name}: kept {archive} ({KEEP_SOURCE_ENV} is set)", progress)
-    else:
+    keep = os.environ.get(KEEP_SOURCE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    if obtained == "download" and not keep:
         store.remove(archive, store.sidecar_of(archive))
         store.say(
-            f"{source.name}: deleted {archive.name} now that {final.name}/ is derived (to keep "
-            f"it next time, set {KEEP_SOURCE_ENV}=1)",
-            progress,
+            f"deleted {archive} (to keep a downloaded source, set {KEEP_SOURCE_ENV}=1)", progress
         )
     return final

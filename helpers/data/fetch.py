@@ -12,7 +12,7 @@ from pathlib import Path
 
 from helpers.config import data_dir
 from helpers.data import store
-from helpers.data.derive import fetch_derived, load_manifest
+from helpers.data.derive import derive, load_manifest
 from helpers.data.download import download
 from helpers.data.errors import DataError
 from helpers.data.registry import Artifact, get_artifact
@@ -48,6 +48,21 @@ def source_of(artifact: str | Artifact) -> str:
     return "cache" if kind == "derived" else kind
 
 
+def obtain(artifact: Artifact, found: store.Source, progress: bool) -> tuple[Path, str, str]:
+    """The verified cached file, its sha256 and where it came from: cache, mirror or download."""
+    for stem in filter(None, (artifact.filename, artifact.extract_to)):
+        store.remove_stale_temporaries(store.cache_folder(), stem)
+    path = store.cache_folder() / artifact.filename
+    digest = store.verified_cache_hash(path) if found.kind == "cache" else None
+    if digest is not None:
+        return path, digest, "cache"
+    if found.kind == "cache":
+        found = locate(artifact)  # the corrupted copy is gone: decide again
+    if found.kind == "mirror":
+        return path, store.copy_from_mirror(artifact, found, path, progress), "mirror"
+    return path, download(artifact, path, progress), "download"
+
+
 def fetch(name: str | Artifact, *, extract: bool | None = None, progress: bool = True) -> Path:
     """The verified local path of an artifact: the file, or for zips the extracted folder.
 
@@ -59,25 +74,33 @@ def fetch(name: str | Artifact, *, extract: bool | None = None, progress: bool =
     if extract and not artifact.is_archive:
         raise DataError(f"{artifact.filename} is not a zip archive: there is nothing to extract.")
     found = locate(artifact)
-    if found.kind in ("derive", "derived"):
-        if extract is False:
-            raise DataError(
-                f"{artifact.filename} has no public download and is not in the mirror or cache: "
-                f"the course derives the folder {artifact.extract_to}/ instead. Fetch "
-                f"{artifact.name} without --no-extract (extract=False)."
-            )
+    if found.kind in ("derive", "derived") and extract is False:
+        raise DataError(
+            f"{artifact.filename} has no public download and is not in the mirror or cache: the "
+            f"course derives the folder {artifact.extract_to}/ instead. Fetch {artifact.name} "
+            "without --no-extract (extract=False)."
+        )
+    if found.kind == "derived":
+        return found.path
+    if found.kind == "derive":
         source = get_artifact(str(artifact.derived_from))
-        return fetch_derived(artifact, source, locate(source), progress)
-    for stem in filter(None, (artifact.filename, artifact.extract_to)):
-        store.remove_stale_temporaries(store.cache_folder(), stem)
-    path = store.cache_folder() / artifact.filename
-    digest = store.verified_cache_hash(path) if found.kind == "cache" else None
-    if digest is None and found.kind == "cache":
-        found = locate(artifact)  # the corrupted copy is gone: decide again
-    if digest is None and found.kind == "mirror":
-        digest = store.copy_from_mirror(artifact, found, path, progress)
-    elif digest is None:
-        digest = download(artifact, path, progress)
+        where = locate(source)
+        store.say(
+            f"{artifact.name}: in no mirror or cache: deriving it from {source.name}", progress
+        )
+        try:
+            if where.kind == "mirror":  # read in place, not copied
+                archive, digest, obtained = where.path, store.sha256_of(where.path), "mirror"
+                store.check_mirror_copy(where, digest, "nothing was derived")
+            else:
+                archive, digest, obtained = obtain(source, where, progress)
+        except DataError as error:
+            raise DataError(
+                f"{artifact.name} has no download of its own and is derived from {source.name} "
+                f"({source.filename}), but getting that failed: {error}"
+            ) from error
+        return derive(artifact, archive, digest, obtained, progress)
+    path, digest, _ = obtain(artifact, found, progress)
     if artifact.is_archive and extract is not False:
         return store.extract_archive(artifact, path, digest, progress)
     return path
