@@ -42,12 +42,10 @@ def discard(partial: Path) -> None:
 
 def kept_note(partial: Path) -> str:
     """A sentence saying where the bytes downloaded so far are kept (empty when there are none)."""
-    size = partial.stat().st_size if partial.is_file() else 0
+    if not (size := partial.stat().st_size if partial.is_file() else 0):
+        return ""
     return (
-        f" The {size_of(size, 'B')} downloaded so far are kept in {partial}: running the command "
-        "again resumes the download from there."
-        if size
-        else ""
+        f" The {size_of(size, 'B')} so far are kept in {partial}: run the command again to resume."
     )
 
 

@@ -107,9 +107,9 @@ MNIST = Artifact(
     ),
     description="MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28, gray.",
     notes=(
-        "The course mirror's copy (11,490,519 bytes, sha256 06af5dfe...) holds arrays "
-        "byte-identical to the original MNIST data in the original order, but the npz container "
-        "is not Keras' file, so keras.datasets.mnist.load_data() rejects it: read it with np.load."
+        "The mirror's copy (11,490,519 bytes, sha256 06af5dfe...) holds arrays byte-identical to "
+        "the original, in order, in another npz container: keras.datasets.mnist.load_data() "
+        "rejects it; read it with np.load."
     ),
 )
 
@@ -129,12 +129,11 @@ CATS_AND_DOGS = Artifact(
     ),
     extract_to="cats_and_dogs_filtered",
     notes=(
-        "Checked by size only: 68,606,236 bytes, confirmed by many public download logs. No "
-        "sha256 is pinned because the only one found (91af24e0..., from a third-party Git LFS "
-        "pointer, HubBucket-Team/depot) could not be checked against the real file; every zip "
-        "member's CRC is checked on extraction. The course mirror's zip (68,492,311 bytes, sha256 "
-        "8bf7c54d...) is a rebuild whose images are byte-identical to the originals (it leaves "
-        "out the zip's vectorize.py script)."
+        "Checked by size (68,606,236 bytes, confirmed by many public download logs) and every "
+        "member's CRC: the only sha256 found (91af24e0..., a third-party Git LFS pointer, "
+        "HubBucket-Team/depot) could not be checked against the real file, so none is pinned. "
+        "The mirror's zip (68,492,311 bytes, sha256 8bf7c54d...) is a rebuild with byte-identical "
+        "images (without the zip's vectorize.py)."
     ),
 )
 

@@ -38,13 +38,9 @@ STALE_AFTER = 3600
 
 @dataclass(frozen=True)
 class Source:
-    """Where ``locate`` says an artifact comes from: its ``kind`` and the local ``path``, if any.
+    """Where ``locate`` says an artifact comes from, the local path, and the mirror's sha256."""
 
-    ``kind``: "cache", "derived" (a derived folder in the cache), "mirror" (``sha256``: what its
-    SHA256SUMS promises), "download", "derive" (from its public source) or "missing".
-    """
-
-    kind: str
+    kind: str  # "cache", "derived" (folder), "mirror", "download", "derive" or "missing"
     path: Path | None = None
     sha256: str | None = None
 
@@ -57,8 +53,9 @@ def say(message: str, progress: bool) -> None:
 
 def bar(progress: bool, desc: str, total: int | None, initial: int = 0) -> tqdm:
     """A progress bar in bytes (a silent one when progress output is off)."""
-    options = {"unit": "B", "unit_scale": True, "initial": initial}
-    return tqdm(total=total, desc=desc, disable=not progress, **options)
+    return tqdm(
+        total=total, initial=initial, unit="B", unit_scale=True, desc=desc, disable=not progress
+    )
 
 
 def sha256_of(path: Path) -> str:
@@ -90,10 +87,10 @@ def temporary(target: Path, folder: bool = False) -> Iterator[Path]:
 
 def remove_stale_temporaries(folder: Path, stem: str) -> None:
     """Delete temporaries of ``stem`` left behind by runs that died more than an hour ago."""
-    for leftover in folder.glob(f".{glob.escape(stem)}.*"):
-        if leftover.suffix in (".part", ".tmp", ".old"):
-            if leftover.lstat().st_mtime < time.time() - STALE_AFTER:
-                remove(leftover)
+    old = [
+        p for p in folder.glob(f".{glob.escape(stem)}.*.*") if p.suffix in (".part", ".tmp", ".old")
+    ]
+    remove(*(p for p in old if p.lstat().st_mtime < time.time() - STALE_AFTER))
 
 
 def cache_folder() -> Path:
