@@ -96,10 +96,9 @@ def find_members(zipped: zipfile.ZipFile, manifest: Manifest) -> tuple[dict[str,
     index: dict[tuple[str, str], dict[str, str]] = {}
     for name in sorted(zipped.namelist(), key=lambda name: name.count("/")):
         *_, split, class_name, filename = ("", "", *PurePosixPath(name).parts)
-        if name.endswith("/") or store.is_junk_member(name) or filename.startswith("."):
-            continue
         if split in CHEST_XRAY_SPLITS and class_name in CHEST_XRAY_CLASSES:
-            index.setdefault((class_name, filename), {}).setdefault(split, name)
+            if not name.endswith("/") and not store.is_junk_member(name):  # __MACOSX/, ._x
+                index.setdefault((class_name, filename), {}).setdefault(split, name)
     members, missing = {}, []
     for image in manifest.images:
         split, class_name, filename = image.split("/")
