@@ -90,7 +90,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     """``fetch NAME|all``: fetch and print the path produced."""
     if args.name == "all":
         return fetch_all(not args.quiet)
-    print(fetch(args.name, extract=False if args.no_extract else None, progress=not args.quiet))
+    print(fetch(args.name, progress=not args.quiet))
     return 0
 
 
@@ -100,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     fetch_command = commands.add_parser("fetch", help="fetch NAME or all; print the paths")
     fetch_command.add_argument("name", metavar="NAME", help=", ".join([*ARTIFACTS, "all"]))
-    fetch_command.add_argument("--no-extract", action="store_true", help="keep zips unextracted")
     fetch_command.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     fetch_command.set_defaults(run=run_fetch)
     info = commands.add_parser("info", help="where each artifact comes from, size, licence")

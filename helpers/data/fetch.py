@@ -63,23 +63,14 @@ def obtain(artifact: Artifact, found: store.Source, progress: bool) -> tuple[Pat
     return path, download(artifact, path, progress), "download"
 
 
-def fetch(name: str | Artifact, *, extract: bool | None = None, progress: bool = True) -> Path:
+def fetch(name: str | Artifact, *, progress: bool = True) -> Path:
     """The verified local path of an artifact: the file, or for zips the extracted folder.
 
-    ``name`` is a registry name (see ``ARTIFACTS``) or an Artifact. Zips are extracted unless
-    ``extract=False``. ``chest_xray`` is derived from its public source when neither the mirror nor
-    the cache has it (``helpers.data.derive``).
+    ``name`` is a registry name (see ``ARTIFACTS``) or an Artifact. ``chest_xray`` is derived from
+    its public source when neither the mirror nor the cache has it (``helpers.data.derive``).
     """
     artifact = name if isinstance(name, Artifact) else get_artifact(name)
-    if extract and not artifact.is_archive:
-        raise DataError(f"{artifact.filename} is not a zip archive: there is nothing to extract.")
     found = locate(artifact)
-    if found.kind in ("derive", "derived") and extract is False:
-        raise DataError(
-            f"{artifact.filename} has no public download and is not in the mirror or cache: the "
-            f"course derives the folder {artifact.extract_to}/ instead. Fetch {artifact.name} "
-            "without --no-extract (extract=False)."
-        )
     if found.kind == "derived":
         return found.path
     if found.kind == "derive":
@@ -101,6 +92,6 @@ def fetch(name: str | Artifact, *, extract: bool | None = None, progress: bool =
             ) from error
         return derive(artifact, archive, digest, obtained, progress)
     path, digest, _ = obtain(artifact, found, progress)
-    if artifact.is_archive and extract is not False:
+    if artifact.is_archive:
         return store.extract_archive(artifact, path, digest, progress)
     return path

@@ -99,11 +99,6 @@ class ImageDataset:
             raise KeyError(f"{self.name} has no split {split!r}; it has {', '.join(self.splits)}")
         return self.splits[split]
 
-    @property
-    def image_shape(self) -> tuple[int, ...]:
-        """Shape of one image, e.g. (150, 150, 3)."""
-        return next(iter(self.splits.values())).images.shape[1:]
-
     def counts(self) -> dict[str, dict[str, int]]:
         """Images per split and class, e.g. ``{"train": {"cats": 1000, "dogs": 1000}, ...}``."""
         return {

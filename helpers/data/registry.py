@@ -1,8 +1,8 @@
-"""Every file the course uses, in one place: its source, checksum, licence and citation.
+"""Every file the course uses: where it comes from and how it is checked.
 
-The facts come from the course mirror's ``PROVENANCE.md``. ``sha256`` and ``size`` describe the
-*canonical* download; some mirror copies are faithful rebuilds whose bytes differ (the mirror's
-``SHA256SUMS`` lists them), and ``notes`` says which.
+``sha256`` and ``size`` describe the *canonical* download; some mirror copies are faithful
+rebuilds whose bytes differ (the mirror's ``SHA256SUMS`` lists them). What each file is, its
+citation and its provenance are written once, for people, in ``data/README.md``.
 """
 
 from __future__ import annotations
@@ -70,14 +70,11 @@ class Artifact:
     name: str
     filename: str
     licence: str
-    citation: str
-    description: str
     url: str | None = None
     sha256: str | None = None
     size: int | None = None
     #: For zips: the folder inside the cache that receives the zip's contents.
     extract_to: str | None = None
-    notes: str = ""
     #: Optional artifacts are left out of ``fetch all`` unless the mirror or cache has them.
     optional: bool = False
     #: Called with the freshly extracted folder before it is moved into place.
@@ -101,16 +98,6 @@ MNIST = Artifact(
     sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
     size=11_490_434,
     licence="CC BY-SA 3.0 (Yann LeCun and Corinna Cortes)",
-    citation=(
-        "Y. LeCun, L. Bottou, Y. Bengio and P. Haffner (1998). Gradient-based learning applied to "
-        "document recognition. Proceedings of the IEEE 86(11): 2278-2324."
-    ),
-    description="MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28, gray.",
-    notes=(
-        "The mirror's copy (11,490,519 bytes, sha256 06af5dfe...) holds arrays byte-identical to "
-        "the original, in order, in another npz container: keras.datasets.mnist.load_data() "
-        "rejects it; read it with np.load."
-    ),
 )
 
 CATS_AND_DOGS = Artifact(
@@ -119,46 +106,16 @@ CATS_AND_DOGS = Artifact(
     url="https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
     size=68_606_236,
     licence="Kaggle Dogs vs. Cats competition terms (research and education use)",
-    citation=(
-        "J. Elson, J. R. Douceur, J. Howell and J. Saul (2007). Asirra: a CAPTCHA that exploits "
-        "interest-aligned manual image categorization. Proc. 14th ACM CCS. Microsoft Research."
-    ),
-    description=(
-        "Google's filtered Kaggle Dogs vs. Cats subset: train/ 1000 cats + 1000 dogs, "
-        "validation/ 500 + 500 (JPEG, RGB)."
-    ),
+    # No sha256: the only one found is a third party's, unconfirmed (data/README.md). Checked by
+    # its confirmed size and by every zip member's CRC.
     extract_to="cats_and_dogs_filtered",
-    notes=(
-        "Checked by size (68,606,236 bytes, confirmed by many public download logs) and every "
-        "member's CRC: the only sha256 found (91af24e0..., a third-party Git LFS pointer, "
-        "HubBucket-Team/depot) could not be checked against the real file, so none is pinned. "
-        "The mirror's zip (68,492,311 bytes, sha256 8bf7c54d...) is a rebuild with byte-identical "
-        "images (without the zip's vectorize.py)."
-    ),
 )
 
 CHEST_XRAY = Artifact(
     name="chest_xray",
     filename="chest_xray_small.zip",
     licence="CC BY 4.0",
-    citation=(
-        "D. S. Kermany, M. Goldbaum, W. Cai et al. (2018). Identifying medical diagnoses and "
-        "treatable diseases by image-based deep learning. Cell 172(5): 1122-1131. Data: Kermany, "
-        "Zhang, Goldbaum (2018), Mendeley Data, doi:10.17632/rscbjbr9sj."
-    ),
-    description=(
-        "Chest X-rays, NORMAL vs PNEUMONIA, grayscale JPEG with shorter side 256 px: "
-        "train 1738, val 4, test 208 (1950 images)."
-    ),
     extract_to="chest_xray_small",
-    notes=(
-        "No public download of its own: the course mirror's zip (35,105,651 bytes, sha256 "
-        "a2288905...) holds the Flatiron School chest_xray_downsampled/ subset of Kermany et al., "
-        "grayscale, LANCZOS to a shorter side of 256 px (no upscaling), JPEG quality 90 (see "
-        "PROVENANCE.md). Without the mirror, fetch derives the same images (names, classes, "
-        "splits; the bytes may differ) from chest_xray_full by chest_xray_small_manifest.json. "
-        "The val split has only 4 images; carve validation out of train."
-    ),
     derived_from="chest_xray_full",
     manifest=Path(__file__).with_name("chest_xray_small_manifest.json"),
 )
@@ -171,22 +128,8 @@ CHEST_XRAY_FULL = Artifact(
         "f12eaf6d-6023-432f-acc9-80c9d7393433/file_downloaded"
     ),
     licence="CC BY 4.0",
-    citation=CHEST_XRAY.citation,
-    description=(
-        "The full chest X-ray set of Kermany et al. (pediatric, NORMAL vs PNEUMONIA, JPEG): "
-        "train 5232 (1349 + 3883), test 624 (234 + 390); about 1.2 GB."
-    ),
     extract_to="chest_xray_full",
-    approx_size=1_200_000_000,
-    notes=(
-        "Mendeley Data doi:10.17632/rscbjbr9sj, version 2; the URL is the file's public download "
-        "link (it redirects to the storage host), as in many public scripts. No size or sha256 is "
-        "pinned (a third-party script records 1,235,512,464 bytes, unchecked: no mirror copy), so "
-        "a download is accepted unchecked and recorded in the cache's sidecar. Kaggle's copy "
-        "(paultimothymooney/chest-xray-pneumonia: the same images plus a 16-image val/) works "
-        "too, put in a mirror under this name with its SHA256SUMS line. The source chest_xray is "
-        "derived from without a mirror; arrange_chest_xray_full gives it chest_xray's layout."
-    ),
+    approx_size=1_200_000_000,  # neither size nor sha256 is published: the hash is recorded
     optional=True,
     prepare=arrange_chest_xray_full,
 )
@@ -198,19 +141,8 @@ MOBILENET_V2_NO_TOP = Artifact(
         "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
         "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
     ),
-    size=9_406_464,
+    size=9_406_464,  # Keras pins no hash for it: checked by size
     licence="Apache-2.0",
-    citation=(
-        "M. Sandler, A. Howard, M. Zhu, A. Zhmoginov and L.-C. Chen (2018). MobileNetV2: inverted "
-        "residuals and linear bottlenecks. CVPR 2018."
-    ),
-    description="ImageNet weights for keras.applications.MobileNetV2(include_top=False), 1.0/224.",
-    notes=(
-        "Keras pins no hash for this file, so a download is checked by size only. The course "
-        "mirror's copy (9,421,704 bytes, sha256 71e4c4ec...) was rebuilt from the same TF-slim "
-        "checkpoint: values expected identical, file bytes differ. Load it with "
-        "MobileNetV2(weights=PATH) or put it in ~/.keras/models/ under this name."
-    ),
 )
 
 IMAGENET_CLASS_INDEX = Artifact(
@@ -220,33 +152,12 @@ IMAGENET_CLASS_INDEX = Artifact(
     sha256="a1e7a966a1f601d39e4b43e119b3e7dd4a2ad3ea08cf69847cbaf021013767bc",
     size=35_363,
     licence="Apache-2.0 (Keras)",
-    citation=(
-        "Keras (F. Chollet et al.); classes of O. Russakovsky et al. (2015), ImageNet Large Scale "
-        "Visual Recognition Challenge, IJCV 115(3): 211-252."
-    ),
-    description="The 1000 ImageNet class ids and names used by decode_predictions.",
-    notes=(
-        "The course mirror's copy is byte-identical to Keras' file: its md5 is "
-        "c2c37ea517e94d9795004a39431a14cb, the hash Keras pins. Put it in ~/.keras/models/ and "
-        "decode_predictions works offline."
-    ),
 )
 
 MOBILENET_V2_APPROX_TOP = Artifact(
     name="mobilenet_v2_approx_top",
-    filename="mobilenet_v2_1.0_224_with_approx_top.h5",
+    filename="mobilenet_v2_1.0_224_with_approx_top.h5",  # not Keras' file: mirror only
     licence="Apache-2.0 (TF-slim checkpoint backbone; classifier from google-coral/test_data)",
-    citation=MOBILENET_V2_NO_TOP.citation,
-    description=(
-        "MobileNetV2 1.0/224 with a 1000-class head, for demos of ImageNet predictions "
-        "(load with MobileNetV2(weights=PATH, include_top=True))."
-    ),
-    notes=(
-        "NOT canonical and NOT the Keras file: the exact backbone above plus an approximate "
-        "classifier head dequantized from an int8 Coral model (14,549,768 bytes, sha256 "
-        "35095188...). Probabilities differ from genuine Keras output; rankings are sensible. "
-        "Never rename it to the Keras file name. Only available from the course mirror."
-    ),
     optional=True,
 )
 

@@ -41,8 +41,6 @@ def toy_artifact(filename: str = "toy.bin", **fields) -> Artifact:
         "sha256": None,
         "size": None,
         "licence": "CC0",
-        "citation": "nobody (2024)",
-        "description": "a test file",
     }
     return Artifact(**{**values, **fields})
 
