@@ -1,12 +1,9 @@
-"""Where each artifact comes from, and ``fetch``: the verified local path of any of them.
+"""``locate``: where each artifact comes from; ``fetch``: its verified local path.
 
-``locate`` decides, for ``fetch``, the plan and ``info`` alike, in this order: the mirror
-(``$CNN_LABS_MIRROR``, verified against its ``SHA256SUMS``) and the cache (``$CNN_LABS_DATA``,
-default ``<repo>/data``, verified against the sidecar written when a file was checked) — a cached
-file is used unless the mirror lists other bytes under its name —, then the internet (a resumable
-download, see ``helpers.data.download``). An artifact without a public download of its own (the
-chest X-ray subset) is derived from its public source: see ``helpers.data.derive``. How files are
-verified and written atomically: ``helpers.data.store``.
+``locate`` decides for ``fetch`` and ``python -m helpers.data info`` alike: a verified file in
+the cache (``$CNN_LABS_DATA``) unless the mirror (``$CNN_LABS_MIRROR``) lists other bytes under
+its name, else the mirror, else a derivation from its public source (``helpers.data.derive``),
+else the internet (``helpers.data.download``). Verification, atomic writes: ``helpers.data.store``.
 """
 
 from __future__ import annotations
@@ -14,167 +11,87 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.config import data_dir
-from helpers.data.derive import derived_marker, fetch_derived, load_manifest
+from helpers.data import store
+from helpers.data.derive import derive, load_manifest
 from helpers.data.download import download
 from helpers.data.errors import DataError
-from helpers.data.registry import ARTIFACTS, Artifact, get_artifact
-from helpers.data.store import (
-    Source,
-    adopt_unrecorded,
-    cache_folder,
-    copy_from_mirror,
-    derive_only_note,
-    extract_archive,
-    find_in_mirror,
-    read_marker,
-    read_sidecar,
-    remove_stale_temporaries,
-    verified_cache_hash,
-)
+from helpers.data.registry import Artifact, get_artifact
 
-__all__ = ["cached_info", "fetch", "locate", "source_of"]
+__all__ = ["fetch", "locate", "source_of"]
 
 
-def resolve(name: str | Artifact) -> Artifact:
-    """An Artifact from its registry name (or the Artifact itself)."""
-    return name if isinstance(name, Artifact) else get_artifact(name)
-
-
-def fetch_file(
-    artifact: Artifact, progress: bool = True, source: Source | None = None
-) -> tuple[Path, str]:
-    """The verified cached file of an artifact and its sha256, from ``source`` (or ``locate``)."""
-    folder = cache_folder()
-    for stem in filter(None, (artifact.filename, artifact.extract_to)):
-        remove_stale_temporaries(folder, stem)
-    target = folder / artifact.filename
-    source = source or locate(artifact)
-    if source.kind == "cache":
-        digest = verified_cache_hash(target)
-        if digest is not None:
-            return target, digest
-        source = locate(artifact)  # the corrupted copy is gone: decide again
-    if source.mirror is not None:
-        return target, copy_from_mirror(artifact, source.mirror, target, progress)
-    return target, download(artifact, target, progress)
-
-
-def fetch(
-    name: str | Artifact,
-    *,
-    extract: bool | None = None,
-    progress: bool = True,
-    keep_source: bool | None = None,
-) -> Path:
-    """The verified local path of an artifact: the file, or for zips the extracted folder.
-
-    ``name`` is a registry name (see ``ARTIFACTS``) or an Artifact. Zips are extracted unless
-    ``extract=False``; the returned folder holds the zip's content (e.g. ``train/``).
-
-    An artifact with no public download of its own (``chest_xray``) is derived from its public
-    source when neither the mirror nor the cache has its file (see ``helpers.data.derive``);
-    ``keep_source`` keeps the downloaded source archive afterwards (default:
-    ``$CNN_LABS_KEEP_SOURCE``).
-    """
-    artifact = resolve(name)
-    if extract and not artifact.is_archive:
-        raise DataError(f"{artifact.filename} is not a zip archive: there is nothing to extract.")
-    found = locate(artifact)
-    if found.kind in ("derive", "derived"):
-        if extract is False:
-            raise DataError(
-                f"{artifact.filename} has no public download and is not in the mirror or cache: "
-                f"the course derives the folder {artifact.extract_to}/ instead. Fetch "
-                f"{artifact.name} without --no-extract (extract=False)."
-            )
-        assert artifact.derivation is not None
-        source = get_artifact(artifact.derivation.source)
-        return fetch_derived(artifact, source, locate(source), progress, keep_source)
-    path, digest = fetch_file(artifact, progress, found)
-    derive_only_note(path).unlink(missing_ok=True)  # asked for by name: no longer derive-only
-    if artifact.is_archive and extract is not False:
-        return extract_archive(artifact, path, digest, progress)
-    return path
-
-
-def derived_folder(artifact: Artifact) -> Path | None:
-    """The cache folder of a derived artifact when it is there and current, else None."""
-    if artifact.derivation is None or artifact.extract_to is None:
-        return None
-    folder = data_dir() / artifact.extract_to
-    marker = read_marker(folder)
-    if marker is None or not marker.startswith("derived"):
-        return None
-    return folder if marker == derived_marker(load_manifest(artifact.derivation.manifest)) else None
-
-
-def locate(artifact: Artifact) -> Source:
+def locate(artifact: Artifact) -> store.Source:
     """Decide where ``artifact`` comes from, without copying or downloading anything.
 
-    A cached file recorded as verified wins unless the mirror lists other bytes under its name
-    (then the mirror's copy replaces it, as ``fetch`` does: e.g. the mirror's rebuilt MNIST over
-    a downloaded canonical one). A cached file without a record is adopted when it has the
-    registry's sha256. Recorded hashes are trusted here; ``fetch`` re-hashes before using them.
+    A cached file with a sidecar (or, without one, the registry's sha256) wins unless the mirror
+    lists other bytes under its name: then the mirror's copy replaces it (e.g. the mirror's rebuilt
+    MNIST over a downloaded canonical one). ``fetch`` re-hashes a cached file before using it.
     """
     target = data_dir() / artifact.filename
-    copy = find_in_mirror(artifact)
-    recorded = read_sidecar(target) if target.is_file() else None
-    recorded = recorded or adopt_unrecorded(artifact, target)
+    copy = store.find_in_mirror(artifact)
+    recorded = store.recorded_hash(artifact, target)
     if recorded is not None and (copy is None or recorded == copy.sha256):
-        return Source("cache", target)
+        return store.Source("cache", target)
     if copy is not None:
-        return Source("mirror", copy.path, copy)
-    if artifact.derivation is not None:
-        folder = derived_folder(artifact)
-        return Source("derived", folder) if folder is not None else Source("derive")
-    return Source("download" if artifact.url else "missing")
+        return copy
+    if artifact.derived_from is not None:
+        folder = data_dir() / str(artifact.extract_to)
+        if store.read_marker(folder) == load_manifest(artifact.manifest).marker:
+            return store.Source("derived", folder)
+        return store.Source("derive")
+    return store.Source("download" if artifact.url else "missing")
 
 
 def source_of(artifact: str | Artifact) -> str:
-    """Where an artifact would come from now: "cache", "mirror", "download", "derive", "missing".
-
-    "derive": no mirror or cache has its file, and it is made from its public source (a derived
-    folder already in the cache counts as "cache").
-    """
-    kind = locate(resolve(artifact)).kind
+    """Where an artifact would come from now: "cache", "mirror", "download", "derive", "missing"."""
+    kind = locate(artifact if isinstance(artifact, Artifact) else get_artifact(artifact)).kind
     return "cache" if kind == "derived" else kind
 
 
-def folder_size(folder: Path) -> int:
-    """Total bytes of the files under ``folder``."""
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+def obtain(artifact: Artifact, found: store.Source, progress: bool) -> tuple[Path, str, str]:
+    """The verified cached file, its sha256 and where it came from: cache, mirror or download."""
+    for stem in filter(None, (artifact.filename, artifact.extract_to)):
+        store.remove_stale_temporaries(store.cache_folder(), stem)
+    path = store.cache_folder() / artifact.filename
+    digest = store.verified_cache_hash(path) if found.kind == "cache" else None
+    if digest is not None:
+        return path, digest, "cache"
+    if found.kind == "cache":
+        found = locate(artifact)  # the corrupted copy is gone: decide again
+    if found.kind == "mirror":
+        return path, store.copy_from_mirror(artifact, found, path, progress), "mirror"
+    return path, download(artifact, path, progress), "download"
 
 
-#: What ``info`` calls each kind of source: what is not local yet is "missing".
-WHERE = {"cache": "cache", "derived": "cache", "mirror": "mirror"}
+def fetch(name: str | Artifact, *, progress: bool = True) -> Path:
+    """The verified local path of an artifact: the file, or for zips the extracted folder.
 
-
-def cached_info() -> list[dict]:
-    """One dict per artifact: name, filename, path, size, licence, source, extracted, ..."""
-    rows = []
-    for artifact in ARTIFACTS.values():
-        target = data_dir() / artifact.filename
-        try:
-            source = locate(artifact)
-        except DataError:  # a mirror setting that points nowhere: report, don't fail
-            cached = target.is_file() and read_sidecar(target) is not None
-            source = Source("cache", target) if cached else Source("download")
-        local = source.path if source.kind in ("cache", "derived") else None
-        derived = local if source.kind == "derived" else None
-        extracted = data_dir() / artifact.extract_to if artifact.extract_to else None
-        rows.append(
-            {
-                "name": artifact.name,
-                "filename": artifact.filename,
-                "path": local,
-                "size": local and (folder_size(local) if derived else local.stat().st_size),
-                "licence": artifact.licence,
-                "source": WHERE.get(source.kind, "missing"),
-                "downloadable": artifact.url is not None,
-                "derivable": artifact.derivation is not None,
-                "derived": derived,
-                "extracted": extracted if extracted and read_marker(extracted) else None,
-                "optional": artifact.optional,
-            }
+    ``name`` is a registry name (see ``ARTIFACTS``) or an Artifact. ``chest_xray`` is derived from
+    its public source when neither the mirror nor the cache has it (``helpers.data.derive``).
+    """
+    artifact = name if isinstance(name, Artifact) else get_artifact(name)
+    found = locate(artifact)
+    if found.kind == "derived":
+        return found.path
+    if found.kind == "derive":
+        source = get_artifact(str(artifact.derived_from))
+        where = locate(source)
+        store.say(
+            f"{artifact.name}: in no mirror or cache: deriving it from {source.name}", progress
         )
-    return rows
+        try:
+            if where.kind == "mirror":  # read in place, not copied
+                archive, digest, obtained = where.path, store.sha256_of(where.path), "mirror"
+                store.check_mirror_copy(where, digest, "nothing was derived")
+            else:
+                archive, digest, obtained = obtain(source, where, progress)
+        except DataError as error:
+            raise DataError(
+                f"{artifact.name} has no download of its own and is derived from {source.name} "
+                f"({source.filename}), but getting that failed: {error}"
+            ) from error
+        return derive(artifact, archive, digest, obtained, progress)
+    path, digest, _ = obtain(artifact, found, progress)
+    if artifact.is_archive:
+        return store.extract_archive(artifact, path, digest, progress)
+    return path

@@ -1,25 +1,11 @@
-"""Ready-to-train datasets: MNIST as arrays, image folders as decoded arrays and tf.data pipelines.
+"""Ready-to-train datasets with deterministic, documented splits, so every lab's number reproduces.
 
-Every split here is deterministic and documented, so a number in a lab can be reproduced:
-
-* **MNIST** — the standard 60,000 training and 10,000 test digits, in the original order.
-* **Cats vs dogs** (``cats_and_dogs_filtered``) — ``train/`` (1,000 cats + 1,000 dogs) is the
-  training set. The shipped ``validation/`` folder (500 + 500) is split in two halves by a
-  seeded, stratified random draw: within each class, files are ordered by the SHA-256 of
-  ``"{HELD_OUT_SPLIT_SEED}:{file name}"``; the first half (250 + 250) is the validation set we
-  tune on, the second half the held-out test set we look at once, at the end. (Until 2026-12 the
-  halves were cut in filename order, ``cat.2000``–``2249`` vs ``2250``–``2499``; the test half then
-  scored 1–8 points below validation for every model.) A file's side depends on its name only,
-  so the split is the same on every machine and in every file order.
-* **Chest X-ray** (``chest_xray_small``) — the shipped ``val/`` split has only 4 images, far too few
-  to tune on, so we carve a validation set out of ``train/``: all images of a patient go to
-  validation when ``crc32(patient id) % 5 == 0`` (about 20 % of the patients). Grouping by patient
-  keeps near-identical images of one person from sitting on both sides of the split.
-  ``test/`` is the held-out test set.
-
-Images are decoded once, resized, and kept in memory as ``uint8`` arrays: decoding JPEGs every
-epoch would cost about as much as training on them. Models rescale pixels themselves (a
-``Rescaling`` layer), so what goes in is always plain 0–255 pixels.
+* MNIST: the standard 60,000 training and 10,000 test digits, in the original order.
+* Cats vs dogs: ``train/`` trains; ``validation/`` (500 + 500) is halved per class by the SHA-256
+  of ``"{HELD_OUT_SPLIT_SEED}:{file name}"``: the lower half validates, the upper half is the
+  held-out test set. (Cut in filename order until 2026-12, the test half scored 1-8 points lower.)
+* Chest X-ray: ``val/`` (4 images) is unused; validation is the training patients with
+  ``crc32(patient id) % 5 == 0`` (about 20 %), so one person is never on both sides.
 """
 
 from __future__ import annotations
@@ -34,7 +20,7 @@ import numpy as np
 
 from helpers.data.errors import DataError
 from helpers.data.fetch import fetch
-from helpers.data.folders import load_images, scan_image_folder, split_table
+from helpers.data.folders import load_images, scan_image_folder
 
 __all__ = [
     "ImageDataset",
@@ -50,11 +36,7 @@ MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 def load_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """MNIST as ``(x_train, y_train), (x_test, y_test)`` uint8 arrays, read with numpy.
-
-    ``keras.datasets.mnist.load_data()`` would check Keras' own hash of its own file and try to
-    download it; reading the verified ``mnist.npz`` ourselves works offline with any faithful copy.
-    """
+    """MNIST as ``(x_train, y_train), (x_test, y_test)`` uint8 arrays (np.load: works offline)."""
     path = fetch("mnist")
     try:
         with np.load(path) as arrays:
@@ -117,11 +99,6 @@ class ImageDataset:
             raise KeyError(f"{self.name} has no split {split!r}; it has {', '.join(self.splits)}")
         return self.splits[split]
 
-    @property
-    def image_shape(self) -> tuple[int, ...]:
-        """Shape of one image, e.g. (150, 150, 3)."""
-        return next(iter(self.splits.values())).images.shape[1:]
-
     def counts(self) -> dict[str, dict[str, int]]:
         """Images per split and class, e.g. ``{"train": {"cats": 1000, "dogs": 1000}, ...}``."""
         return {
@@ -133,8 +110,17 @@ class ImageDataset:
         }
 
     def summary(self) -> str:
-        """A small text table of images per split and class."""
-        return "\n".join(split_table(self.counts(), self.class_names))
+        """A small text table of images per split (rows) and class (columns), with totals."""
+        counts = self.counts()
+        biggest = max((n for per_class in counts.values() for n in per_class.values()), default=0)
+        width = max([len(str(biggest)), *(len(name) for name in self.class_names)]) + 2
+        first = max(12, *(len(split) + 2 for split in counts))
+        rows = ["split".ljust(first) + "".join(n.rjust(width) for n in self.class_names)]
+        rows[0] += "total".rjust(8)
+        for split, per_class in counts.items():
+            cells = "".join(str(per_class[n]).rjust(width) for n in self.class_names)
+            rows.append(split.ljust(first) + cells + str(sum(per_class.values())).rjust(8))
+        return "\n".join(rows)
 
     def pipeline(
         self,
@@ -147,13 +133,9 @@ class ImageDataset:
     ):
         """A batched, prefetched ``tf.data.Dataset`` of (uint8 images, labels) for one split.
 
-        Training data is shuffled every epoch (``shuffle`` defaults to True for "train" only);
-        ``augment`` (a Keras layer or model) is applied to whole batches in the pipeline, and only
-        to the split you ask for: pass it for "train", never for validation or test.
-
-        The augmentation runs one batch at a time, ahead of training (``prefetch``): Keras' random
-        layers draw from a shared seed state, so parallel calls would take their random numbers in
-        a different order on every run, and a seeded lab would not give the same result twice.
+        "train" is shuffled every epoch by default. ``augment`` (a Keras layer or model) runs on
+        whole batches of this split only, one batch at a time: Keras' random layers share a seed
+        state, so parallel calls would make a seeded lab differ from run to run.
         """
         import tensorflow as tf
 
@@ -171,22 +153,12 @@ class ImageDataset:
 def load_image_folder(
     root: Path | str, image_size: int, color_mode: str = "rgb"
 ) -> tuple[ImageSplit, list[str], list[tuple[Path, str]]]:
-    """Decode a ``root/<class>/<image>`` tree into an ImageSplit, dropping unreadable files.
-
-    Returns the split, the class names (sorted folder names, as Keras'
-    ``image_dataset_from_directory`` orders them) and the files that were skipped, with reasons.
-    """
+    """A ``root/<class>/<image>`` tree as (ImageSplit, sorted class names, skipped files)."""
     scan = scan_image_folder(root)
     images, ok = load_images(scan.files, image_size, color_mode=color_mode)
-    skipped = list(scan.skipped) + [
-        (f, "unreadable image") for f, good in zip(scan.files, ok, strict=True) if not good
-    ]
+    bad = [(f, "unreadable image") for f, good in zip(scan.files, ok, strict=True) if not good]
     files = [f for f, good in zip(scan.files, ok, strict=True) if good]
-    return (
-        ImageSplit(images[ok], np.asarray(scan.labels)[ok], files),
-        list(scan.class_names),
-        skipped,
-    )
+    return ImageSplit(images[ok], scan.labels[ok], files), scan.class_names, scan.skipped + bad
 
 
 #: The fixed seed of the cats-vs-dogs validation/test draw (documented in the module docstring).
@@ -209,12 +181,9 @@ def _drawn_half_per_class(part: ImageSplit, seed: int = HELD_OUT_SPLIT_SEED) -> 
 def load_cats_and_dogs(
     image_size: int = 150, train_size: int | None = None, seed: int = 0
 ) -> ImageDataset:
-    """Cats vs dogs at ``image_size`` px: train 2,000; validation 500 and held-out test 500.
+    """Cats vs dogs at ``image_size`` px: train 2,000; validation 500, held-out test 500.
 
-    The shipped validation folder is split per class by a seeded random draw into validation and
-    test halves (see the module docstring). ``train_size`` keeps a class-balanced random
-    subset of the training photos (``ImageSplit.take``, drawn with ``seed``) for quick runs;
-    validation and test are never cut.
+    ``train_size`` keeps a class-balanced random subset of train (drawn with ``seed``).
     """
     root = fetch("cats_and_dogs")
     train, class_names, skipped = load_image_folder(root / "train", image_size)
@@ -242,11 +211,8 @@ def load_cats_and_dogs(
 
 
 def patient_id(path: Path | str) -> str:
-    """The patient a chest X-ray file belongs to: ``person1004_bacteria_2935`` → ``person1004``.
-
-    NORMAL files are named ``IM-0133-0001`` or ``NORMAL2-IM-0135-0001``: the patient is the name
-    without its trailing image number(s).
-    """
+    """The patient of an X-ray file: ``person1004_bacteria_2935`` → ``person1004``, ``IM-0133-0001``
+    → ``IM-0133``, ``NORMAL2-IM-0135-0001`` → ``NORMAL2-IM-0135``."""
     stem = Path(path).stem
     if stem.startswith("person"):
         return stem.split("_")[0]
@@ -262,16 +228,10 @@ def is_validation_patient(path: Path | str, fraction_denominator: int = 5) -> bo
 def load_chest_xray(
     image_size: int = 128, full: bool = False, train_size: int | None = None, seed: int = 0
 ) -> ImageDataset:
-    """Chest X-rays (grayscale) at ``image_size`` px: train/validation carved by patient, and test.
+    """Chest X-rays (grayscale) at ``image_size`` px: train and validation by patient, test.
 
-    The shipped ``val/`` folder (4 images) is ignored: validation is about 20 % of the training
-    patients, chosen by a fixed hash of the patient id (see the module docstring). ``train_size``
-    keeps a class-balanced random subset of the training images (drawn with ``seed``) for quick
-    runs, as in ``load_cats_and_dogs``; validation and test are never cut.
-
-    ``full=True`` reads the full data set of Kermany et al. (artifact ``chest_xray_full``: train
-    5,232, test 624; about 1.2 GB to download) instead of ``chest_xray_small``, with the same rule;
-    its ``val/`` folder (16 images, Kaggle's copy only) is ignored too.
+    ``train_size`` keeps a class-balanced random subset of train (drawn with ``seed``);
+    ``full=True`` reads Kermany et al.'s full set (``chest_xray_full``, 1.2 GB) by the same rule.
     """
     name = "chest_xray_full" if full else "chest_xray"
     root = fetch(name)

@@ -1,18 +1,8 @@
 """The cache, the mirror and zips: verified files, written atomically.
 
-* **The mirror** (``$CNN_LABS_MIRROR``): a folder of artifacts plus a ``SHA256SUMS`` file. A mirror
-  file counts only when ``SHA256SUMS`` lists it; its bytes are hashed while they are copied into
-  the cache and must match that line.
-* **The cache** (``$CNN_LABS_DATA``, default ``<repo>/data``): a file is trusted when its sha256
-  matches the sidecar ``<file>.sha256`` written when it was verified. A copy that no longer matches
-  is deleted (with a warning) and fetched again.
-* **Zips** are tested, checked for unsafe paths, extracted into a temporary folder and moved into
-  place; a marker file inside the folder records which zip it came from, so a changed zip is
-  extracted afresh.
-
-Every write goes to a temporary name first and is moved into place with ``os.replace``, so an
-interrupted run never leaves a half-written file or folder under its final name (leftover
-temporaries older than an hour are removed).
+A mirror file counts only when its folder's ``SHA256SUMS`` lists it; a cached file while it
+matches its sidecar ``<file>.sha256``. Zips are tested (CRCs and paths) and extracted into a
+temporary folder moved into place with a marker naming the zip. Temporaries start with a dot.
 """
 
 from __future__ import annotations
@@ -31,31 +21,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from tqdm import tqdm
 
 from helpers.config import DATA_ENV, MIRROR_ENV, data_dir, mirror_dir
-from helpers.data.arrange import JUNK_NAMES
 from helpers.data.errors import DataError
-from helpers.data.registry import Artifact
+from helpers.data.registry import Artifact, is_junk
 
-#: Bytes read at a time while hashing, copying and downloading.
+#: Bytes read at a time while copying and downloading.
 CHUNK = 1 << 20
-#: The checksum list every mirror folder holds (``sha256sum`` format).
-SUMS_FILE = "SHA256SUMS"
-#: Suffix of the sidecar that records a cached file's verified sha256.
-SIDECAR_SUFFIX = ".sha256"
-#: File inside an extracted folder naming the zip (and its sha256) it was extracted from.
+#: The marker inside an extracted (or derived) folder saying what it was made from.
 MARKER = ".cnn-labs-extracted"
 #: Leftover temporaries older than this (seconds) belong to a run that died and are removed.
 STALE_AFTER = 3600
-#: Suffix of the note beside a source archive downloaded only to derive another artifact: the
-#: archive is deleted once the derivation succeeds (unless the user keeps it).
-DERIVE_ONLY_SUFFIX = ".delete-after-deriving"
 
 
-# --- small tools ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Source:
+    """Where ``locate`` says an artifact comes from, the local path, and the mirror's sha256."""
+
+    kind: str  # "cache", "derived" (folder), "mirror", "download", "derive" or "missing"
+    path: Path | None = None
+    sha256: str | None = None
 
 
 def say(message: str, progress: bool) -> None:
@@ -64,118 +51,97 @@ def say(message: str, progress: bool) -> None:
         print(message, flush=True)
 
 
-def sha256_of(path: Path | str) -> str:
-    """The sha256 of a file, read in chunks."""
+def bar(progress: bool, desc: str, total: int | None, initial: int = 0) -> tqdm:
+    """A progress bar in bytes (a silent one when progress output is off)."""
+    return tqdm(
+        total=total, initial=initial, unit="B", unit_scale=True, desc=desc, disable=not progress
+    )
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file."""
     with open(path, "rb") as stream:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def short(digest: str) -> str:
-    """The first 8 hex digits of a hash, for progress lines."""
-    return digest[:8] + "..."
-
-
-def remove_path(path: Path) -> None:
-    """Delete a file, symlink or folder tree if it exists."""
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-    elif path.exists():
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def copy_hashing(source: BinaryIO, target: Path, total: int | None, desc: str, progress: bool):
-    """Copy a stream into ``target`` while hashing it; returns (sha256, bytes copied)."""
-    digest = hashlib.sha256()
-    copied = 0
-    with (
-        open(target, "wb") as out,
-        tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=not progress) as bar,
-    ):
-        while chunk := source.read(CHUNK):
-            out.write(chunk)
-            digest.update(chunk)
-            copied += len(chunk)
-            bar.update(len(chunk))
-    return digest.hexdigest(), copied
-
-
-def temporary_name(target: Path, suffix: str) -> Path:
-    """A unique hidden name beside ``target``, e.g. ``.mnist.npz.1f2e3d4c.part``."""
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}{suffix}")
+def remove(*paths: Path) -> None:
+    """Delete files, symlinks or folder trees that exist."""
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 @contextmanager
-def temporary_file(target: Path) -> Iterator[Path]:
-    """A fresh temporary file beside ``target``, deleted afterwards unless moved into place."""
-    temporary = temporary_name(target, ".part")
+def temporary(target: Path, folder: bool = False) -> Iterator[Path]:
+    """A fresh hidden name beside ``target`` (a folder if asked), removed unless moved away."""
+    path = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.{'tmp' if folder else 'part'}")
+    if folder:
+        path.mkdir()
     try:
-        yield temporary
+        yield path
     finally:
-        temporary.unlink(missing_ok=True)
-
-
-@contextmanager
-def temporary_folder(target: Path) -> Iterator[Path]:
-    """A fresh temporary folder beside ``target``, deleted afterwards unless moved into place."""
-    temporary = temporary_name(target, ".tmp")
-    temporary.mkdir()
-    try:
-        yield temporary
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+        remove(path)
 
 
 def remove_stale_temporaries(folder: Path, stem: str) -> None:
     """Delete temporaries of ``stem`` left behind by runs that died more than an hour ago."""
-    cutoff = time.time() - STALE_AFTER
-    for leftover in folder.glob(f".{glob.escape(stem)}.*"):
-        if leftover.suffix in (".part", ".tmp", ".old") and leftover.lstat().st_mtime < cutoff:
-            remove_path(leftover)
-
-
-# --- the cache --------------------------------------------------------------------------------
+    old = [
+        p for p in folder.glob(f".{glob.escape(stem)}.*.*") if p.suffix in (".part", ".tmp", ".old")
+    ]
+    remove(*(p for p in old if p.lstat().st_mtime < time.time() - STALE_AFTER))
 
 
 def cache_folder() -> Path:
     """The cache folder, created if needed."""
-    folder = data_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        data_dir().mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DataError(
-            f"cannot create the data cache folder {folder} ({error.strerror}); "
+            f"cannot create the data cache folder {data_dir()} ({error.strerror}); "
             f"point {DATA_ENV} at a writable folder."
         ) from error
-    return folder
+    return data_dir()
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a small text file atomically."""
+    with temporary(path) as part:
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, path)
 
 
 def sidecar_of(path: Path) -> Path:
-    """The sidecar file recording ``path``'s verified sha256."""
-    return path.with_name(path.name + SIDECAR_SUFFIX)
+    """The sidecar recording ``path``'s verified sha256 (``sha256sum -c`` format)."""
+    return path.with_name(path.name + ".sha256")
 
 
 def read_sidecar(path: Path) -> str | None:
-    """The verified sha256 recorded for ``path``, or None when there is no readable record."""
+    """The verified sha256 recorded for ``path``, or None without a readable record."""
     try:
-        words = sidecar_of(path).read_text(encoding="utf-8").split()
+        word = (sidecar_of(path).read_text(encoding="utf-8").split() or [""])[0]
     except (OSError, UnicodeDecodeError):
         return None
-    return words[0].lower() if words and re.fullmatch(r"[0-9a-fA-F]{64}", words[0]) else None
+    return word.lower() if re.fullmatch(r"[0-9a-fA-F]{64}", word) else None
 
 
-def write_sidecar(path: Path, digest: str) -> None:
-    """Record ``path``'s verified sha256 (in ``sha256sum -c`` format), atomically."""
-    sidecar = sidecar_of(path)
-    with temporary_file(sidecar) as temporary:
-        temporary.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
-        os.replace(temporary, sidecar)
-
-
-def install_file(temporary: Path, target: Path, digest: str) -> None:
+def install_file(part: Path, target: Path, digest: str) -> None:
     """Move a verified temporary file into place and record its hash."""
     sidecar_of(target).unlink(missing_ok=True)
-    os.replace(temporary, target)
-    write_sidecar(target, digest)
+    os.replace(part, target)
+    write_text(sidecar_of(target), f"{digest}  {target.name}\n")
+
+
+def recorded_hash(artifact: Artifact, target: Path) -> str | None:
+    """The sha256 recorded for a cached file; one without a record is adopted if it is canonical."""
+    if not target.is_file():
+        return None
+    recorded = read_sidecar(target)
+    if recorded is None and artifact.sha256 and sha256_of(target) == artifact.sha256:
+        write_text(sidecar_of(target), f"{artifact.sha256}  {target.name}\n")
+        recorded = artifact.sha256
+    return recorded
 
 
 def verified_cache_hash(target: Path) -> str | None:
@@ -191,217 +157,137 @@ def verified_cache_hash(target: Path) -> str | None:
         f"recorded {recorded} when it was verified; deleting it and fetching it again.",
         stacklevel=3,
     )
-    target.unlink(missing_ok=True)
-    sidecar_of(target).unlink(missing_ok=True)
+    remove(target, sidecar_of(target))
     return None
-
-
-def adopt_unrecorded(artifact: Artifact, target: Path) -> str | None:
-    """Accept a cached file without a sidecar if it has the registry's canonical sha256."""
-    if artifact.sha256 is None or not target.is_file() or read_sidecar(target) is not None:
-        return None
-    if sha256_of(target) != artifact.sha256:
-        return None
-    write_sidecar(target, artifact.sha256)
-    return artifact.sha256
-
-
-# --- the mirror -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MirrorCopy:
-    """A file in the mirror together with the sha256 its SHA256SUMS promises."""
-
-    path: Path
-    sha256: str
-    sums: Path
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where an artifact comes from now (``helpers.data.fetch.locate`` decides it)."""
-
-    #: "cache", "derived" (a derived folder in the cache), "mirror", "download", "derive" (from
-    #: its public source) or "missing".
-    kind: str
-    #: The cached file, the derived folder or the mirror's file; None when nothing is local.
-    path: Path | None = None
-    mirror: MirrorCopy | None = None
 
 
 def read_sha256sums(path: Path) -> dict[str, str]:
     """File name -> sha256 from a ``sha256sum`` listing (``HASH  name`` or ``HASH *name``)."""
-    sums: dict[str, str] = {}
+    sums = {}
     for line in path.read_text(encoding="utf-8").splitlines():
-        match = re.fullmatch(r"\s*([0-9a-fA-F]{64})\s+\*?(.+?)\s*", line)
-        if match:
+        if match := re.fullmatch(r"\s*([0-9a-fA-F]{64})\s+\*?(.+?)\s*", line):
             sums[match.group(2).removeprefix("./")] = match.group(1).lower()
     return sums
 
 
-def mirror_folder() -> Path | None:
-    """The mirror folder when ``$CNN_LABS_MIRROR`` is set; a DataError if it does not exist."""
+def find_in_mirror(artifact: Artifact) -> Source | None:
+    """The mirror's copy of an artifact if SHA256SUMS lists it and it is present."""
     folder = mirror_dir()
-    if folder is not None and not folder.is_dir():
+    if folder is None:
+        return None
+    if not folder.is_dir():
         raise DataError(
             f"the data mirror {folder} (set by {MIRROR_ENV}) does not exist or is not a folder. "
             f"Point {MIRROR_ENV} at the folder holding the course files and SHA256SUMS "
-            f"(e.g. ../shared/data beside the repository), or unset it to download instead."
+            "(e.g. ../shared/data beside the repository), or unset it to download instead."
         )
-    return folder
-
-
-def find_in_mirror(artifact: Artifact) -> MirrorCopy | None:
-    """The mirror's copy of an artifact if SHA256SUMS lists it and it is present."""
-    folder = mirror_folder()
-    if folder is None:
-        return None
-    candidate = folder / artifact.filename
-    sums_path = folder / SUMS_FILE
+    copy, sums_path = folder / artifact.filename, folder / "SHA256SUMS"
     try:
         sums = read_sha256sums(sums_path) if sums_path.is_file() else {}
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"cannot read the mirror's checksum list {sums_path}: {error}") from error
     if artifact.filename in sums:
-        if not candidate.is_file():
-            return None
-        return MirrorCopy(candidate, sums[artifact.filename], sums_path)
-    if candidate.exists():
-        absent = "" if sums_path.is_file() else " (which does not exist)"
+        return Source("mirror", copy, sums[artifact.filename]) if copy.is_file() else None
+    if copy.exists():
         warnings.warn(
-            f"{candidate} is in the mirror but not listed in {sums_path}{absent}, so it cannot be "
+            f"{copy} is in the mirror but not listed in {sums_path}"
+            f"{'' if sums_path.is_file() else ' (which does not exist)'}, so it cannot be "
             f"verified; ignoring it. If you trust it, add its line: "
-            f"`sha256sum {artifact.filename} >> {SUMS_FILE}`.",
+            f"`sha256sum {artifact.filename} >> SHA256SUMS`.",
             stacklevel=3,
         )
     return None
 
 
-def check_mirror_copy(copy: MirrorCopy, digest: str, consequence: str) -> None:
+def check_mirror_copy(copy: Source, digest: str, consequence: str) -> None:
     """A DataError naming a damaged mirror file unless ``digest`` is what SHA256SUMS promises."""
     if digest != copy.sha256:
         raise DataError(
-            f"the mirror copy {copy.path} is damaged: its sha256 is {digest}, but {copy.sums} "
-            f"expects {copy.sha256}. Replace the file with a good copy (or fix {MIRROR_ENV}); "
-            f"{consequence}."
+            f"the mirror copy {copy.path} is damaged: its sha256 is {digest}, but "
+            f"{copy.path.with_name('SHA256SUMS')} expects {copy.sha256}. Replace the file with a "
+            f"good copy (or fix {MIRROR_ENV}); {consequence}."
         )
 
 
-def copy_from_mirror(artifact: Artifact, copy: MirrorCopy, target: Path, progress: bool) -> str:
-    """Copy a mirror file into the cache, verifying it against SHA256SUMS; returns its sha256."""
+def copy_from_mirror(artifact: Artifact, copy: Source, target: Path, progress: bool) -> str:
+    """Copy a mirror file into the cache, verified against SHA256SUMS; returns its sha256."""
     say(f"{artifact.name}: copying {copy.path}", progress)
-    with temporary_file(target) as temporary:
+    digest = hashlib.sha256()
+    with temporary(target) as part:
         try:
-            with open(copy.path, "rb") as source:
-                size = copy.path.stat().st_size
-                digest, _ = copy_hashing(source, temporary, size, artifact.filename, progress)
+            size = copy.path.stat().st_size
+            with open(copy.path, "rb") as source, open(part, "wb") as out:
+                with bar(progress, artifact.filename, size) as shown:
+                    while chunk := source.read(CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        shown.update(len(chunk))
         except OSError as error:
             raise DataError(
                 f"copying {copy.path} into {target.parent} failed: {error}. "
                 "Check the mirror is readable and the disk has space, then run again."
             ) from error
-        check_mirror_copy(copy, digest, "nothing was copied into the cache")
-        install_file(temporary, target, digest)
-    note = ""
-    if artifact.sha256 and digest != artifact.sha256:
-        note = " (a faithful rebuild: its bytes differ from the canonical download, see notes)"
-    say(f"{artifact.name}: verified against {copy.sums} (sha256 {short(digest)}){note}", progress)
-    return digest
-
-
-def human_size(size: int | None) -> str:
-    """Bytes as a short human-readable size: 11490519 -> "11.5 MB"."""
-    if size is None:
-        return "-"
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
-
-
-def derive_only_note(target: Path) -> Path:
-    """The note saying ``target`` was downloaded only to derive another artifact from it."""
-    return target.with_name(target.name + DERIVE_ONLY_SUFFIX)
-
-
-# --- extracting zips ----------------------------------------------------------------------------
-
-
-def damaged_archive(artifact: Artifact, archive: Path, problem: str) -> DataError:
-    """Delete a damaged cached zip and explain how to get it again."""
-    archive.unlink(missing_ok=True)
-    sidecar_of(archive).unlink(missing_ok=True)
-    return DataError(
-        f"{archive} {problem}; it has been deleted. Run `python -m helpers.data fetch "
-        f"{artifact.name}` to fetch it again (if this repeats, the source copy is damaged)."
-    )
-
-
-def check_zip(artifact: Artifact, archive: Path) -> None:
-    """Make sure ``archive`` is a complete zip whose members all pass their CRC check."""
-    if not zipfile.is_zipfile(archive):
-        raise damaged_archive(artifact, archive, "is not a complete zip archive (truncated?)")
-    try:
-        with zipfile.ZipFile(archive) as zipped:
-            bad_member = zipped.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as error:
-        raise damaged_archive(artifact, archive, f"cannot be read as a zip ({error})") from error
-    if bad_member is not None:
-        raise damaged_archive(artifact, archive, f"has a damaged member {bad_member}")
+        check_mirror_copy(copy, digest.hexdigest(), "nothing was copied into the cache")
+        install_file(part, target, digest.hexdigest())
+    rebuilt = artifact.sha256 and digest.hexdigest() != artifact.sha256
+    note = " (a faithful rebuild: its bytes differ from the canonical download)" if rebuilt else ""
+    say(f"{artifact.name}: verified against the mirror's SHA256SUMS{note}", progress)
+    return digest.hexdigest()
 
 
 def is_junk_member(name: str) -> bool:
-    """True for zip members nobody wants: ``__MACOSX/`` forks, ``.DS_Store`` and friends."""
-    return any(part.casefold() in JUNK_NAMES for part in PurePosixPath(name).parts)
+    """True for zip members nobody wants: ``__MACOSX/`` forks, ``.DS_Store``, hidden files."""
+    return any(is_junk(part) for part in PurePosixPath(name).parts)
 
 
-def check_member_path(artifact: Artifact, archive: Path, name: str) -> None:
-    """Refuse (and delete) a zip with a member that would land outside the extraction folder."""
-    path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", name):
-        problem = f"contains the unsafe path {name!r}, outside the extraction folder"
-        raise damaged_archive(artifact, archive, problem)
+def damaged_archive(archive: Path, problem: str, name: str, in_mirror: bool = False) -> DataError:
+    """A DataError about a damaged zip; a cache copy is deleted, so ``fetch name`` gets it again."""
+    if in_mirror:
+        return DataError(
+            f"{archive} {problem}. It is the mirror's copy: replace it with a good one (or unset "
+            f"{MIRROR_ENV} to download it); nothing was derived."
+        )
+    remove(archive, sidecar_of(archive))
+    return DataError(
+        f"{archive} {problem}; it has been deleted. Run `python -m helpers.data fetch {name}` to "
+        "fetch it again (if this repeats, the source copy is damaged)."
+    )
 
 
 def unpack(artifact: Artifact, archive: Path, folder: Path, progress: bool) -> Path:
-    """Extract ``archive`` into ``folder``; returns the folder holding the content."""
-    with zipfile.ZipFile(archive) as zipped:
-        members = [info for info in zipped.infolist() if not is_junk_member(info.filename)]
-        for info in members:
-            check_member_path(artifact, archive, info.filename)
+    """Test ``archive`` and extract it into ``folder``; returns the folder holding the content."""
+    if not zipfile.is_zipfile(archive):
+        problem = "is not a complete zip archive (truncated?)"
+        raise damaged_archive(archive, problem, artifact.name)
+    with zipfile.ZipFile(archive) as zipped:  # problems are raised once it is closed (Windows)
         try:
+            bad = zipped.testzip()
+            members = [m for m in zipped.infolist() if not is_junk_member(m.filename)]
+            paths = {m.filename: folder / m.filename.replace("\\", "/") for m in zipped.infolist()}
+            unsafe = [
+                n for n, p in paths.items() if not p.resolve().is_relative_to(folder.resolve())
+            ]
+            problem = f"has a damaged member {bad}" if bad else ""
+            if unsafe:
+                problem = f"contains the unsafe path {unsafe[0]!r}, outside the extraction folder"
             desc = f"extracting {archive.name}"
-            for info in tqdm(members, unit="file", desc=desc, disable=not progress):
-                zipped.extract(info, folder)
-        except (zipfile.BadZipFile, EOFError, zlib.error) as error:
-            raise damaged_archive(artifact, archive, f"failed to extract ({error})") from error
+            for member in tqdm([] if problem else members, desc=desc, disable=not progress):
+                zipped.extract(member, folder)
+        except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as error:
+            problem = f"cannot be read as a zip ({error})"
         except OSError as error:
             raise DataError(
                 f"extracting {archive} into {folder.parent} failed: {error}. "
                 "Check the disk has space, then run again."
             ) from error
-    return unwrap_single_folder(folder)
-
-
-def unwrap_single_folder(folder: Path) -> Path:
-    """The zip's top-level folder if it has just one (the usual layout), else ``folder``."""
-    entries = list(folder.iterdir())
+    if problem:
+        raise damaged_archive(archive, problem, artifact.name)
+    entries = list(folder.iterdir())  # a single top folder (the usual layout) is unwrapped
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else folder
 
 
-def marker_text(artifact: Artifact, archive: Path, digest: str) -> str:
-    """The marker text of an extracted folder: the zip's hash and name (and prepare step)."""
-    text = f"{digest}  {archive.name}\n"
-    if artifact.prepare is not None:
-        text += f"prepare: {getattr(artifact.prepare, '__qualname__', repr(artifact.prepare))}\n"
-    return text
-
-
 def read_marker(folder: Path) -> str | None:
-    """The marker text of an extracted folder, or None when it has none."""
+    """The marker text of an extracted or derived folder, or None when it has none."""
     try:
         return (folder / MARKER).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -409,8 +295,9 @@ def read_marker(folder: Path) -> str | None:
 
 
 def install_folder(content: Path, final: Path, marker: str) -> None:
-    """Move a fully extracted folder into place, replacing any older one."""
-    aside = temporary_name(final, ".old")
+    """Write the marker into a finished folder and move it into place, replacing an older one."""
+    (content / MARKER).write_text(marker, encoding="utf-8")
+    aside = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.old")
     if final.exists() or final.is_symlink():
         os.replace(final, aside)
     try:
@@ -418,24 +305,21 @@ def install_folder(content: Path, final: Path, marker: str) -> None:
     except OSError:
         if read_marker(final) != marker:  # another process did not just install the same thing
             raise
-    remove_path(aside)
+    remove(aside)
 
 
 def extract_archive(artifact: Artifact, archive: Path, digest: str, progress: bool) -> Path:
-    """The extracted folder for a verified zip, extracting it when missing or out of date."""
+    """The extracted folder of a verified zip, extracted when missing or out of date."""
     final = archive.parent / str(artifact.extract_to)
-    marker = marker_text(artifact, archive, digest)
-    current = read_marker(final)
-    if current == marker:
+    marker = f"{digest}  {archive.name}\n"
+    if artifact.prepare is not None:
+        marker += f"prepare: {artifact.prepare.__qualname__}\n"
+    if read_marker(final) == marker:
         return final
-    if final.exists() and current is None:
-        say(f"{artifact.name}: {final} has no extraction marker (an interrupted run?)", progress)
-    check_zip(artifact, archive)
-    with temporary_folder(final) as folder:
+    with temporary(final, folder=True) as folder:
         content = unpack(artifact, archive, folder, progress)
         if artifact.prepare is not None:
             artifact.prepare(content)
-        (content / MARKER).write_text(marker, encoding="utf-8")
         install_folder(content, final, marker)
     say(f"{artifact.name}: extracted {archive.name} into {final}", progress)
     return final

@@ -1,4 +1,4 @@
-"""The command line: ``python -m helpers.data fetch|info|check``, exit codes and messages."""
+"""The command line: ``python -m helpers.data fetch|info``, exit codes and messages."""
 
 import dataclasses
 import importlib
@@ -38,15 +38,7 @@ def test_info_lists_every_artifact_with_its_licence_and_the_settings(isolated_da
         assert name in result.stdout
     assert "CC BY-SA 3.0" in result.stdout and "CC BY 4.0" in result.stdout
     assert f"cache : {isolated_data}" in result.stdout
-    assert "mirror: not set (CNN_LABS_MIRROR)" in result.stdout
-
-
-def test_check_exits_1_and_names_the_unreadable_file(tmp_path, make):
-    root = make.class_tree(tmp_path / "pets" / "train", {"cats": 2, "dogs": 2}).parent
-    (root / "train" / "cats" / "cat.corrupt.jpg").write_bytes(b"\xff\xd8 not a jpeg")
-    result = run_cli("check", str(root))
-    assert result.returncode == 1, result.stderr
-    assert "train/cats/cat.corrupt.jpg" in result.stdout and "NOT OK" in result.stdout
+    assert "mirror: not set  (CNN_LABS_MIRROR)" in result.stdout
 
 
 def test_an_unknown_artifact_exits_2_with_a_clear_message_and_no_traceback():
@@ -79,29 +71,43 @@ def test_fetch_all_fetches_what_it_can_and_skips_files_with_no_source(make, monk
     assert "skip extra: optional" in out
 
 
-def test_a_data_error_in_check_exits_2(tmp_path, capsys):
-    assert cli.main(["check", str(tmp_path / "nowhere")]) == 2
-    assert "nowhere does not exist" in capsys.readouterr().err
-
-
 def test_help_describes_the_commands(capsys):
     with pytest.raises(SystemExit) as caught:
         cli.main(["--help"])
     assert caught.value.code == 0
     out = capsys.readouterr().out
-    assert all(command in out for command in ("fetch", "info", "check", "CNN_LABS_MIRROR"))
+    assert all(command in out for command in ("fetch", "info", "CNN_LABS_MIRROR"))
 
 
-def test_info_without_a_mirror_shows_the_plan_before_anything_is_fetched(isolated_data):
+def test_info_without_a_mirror_says_where_each_artifact_would_come_from(isolated_data):
     result = run_cli("info")
     assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "chest_xray               chest_xray_small.zip" in out and "missing (derivable)" in out
-    assert "Plan of `python -m helpers.data fetch all` (`make data`)" in out
-    assert "derive      download ChestXRay2017.zip (about 1.2 GB)" in out
-    assert "derive 1,950 images" in out and "then delete ChestXRay2017.zip" in out
-    assert "to download: about 1.3 GB" in out
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    assert rows["mnist"].split()[1:3] == ["download", "11.5MB"]
+    assert "derived from chest_xray_full  about 1.20GB  CC BY 4.0" in rows["chest_xray"]
+    assert rows["mobilenet_v2_approx_top"].split()[1:3] == ["unavailable", "-"]
     assert not isolated_data.exists(), "info created or fetched something"
+
+
+def test_info_and_fetch_agree_when_the_mirror_has_other_bytes_than_the_cache(
+    make, isolated_data, monkeypatch, capsys
+):
+    """MNIST's case: a canonical download in the cache, the mirror's faithful rebuild listed."""
+    canonical, rebuilt = b"the canonical npz", b"the mirror's rebuilt npz"
+    artifact = make.artifact("mnist.npz", name="mnist", sha256=make.sha256(canonical))
+    monkeypatch.setattr(cli, "ARTIFACTS", {"mnist": artifact})
+    isolated_data.mkdir(parents=True)
+    (isolated_data / "mnist.npz").write_bytes(canonical)  # adopted: it has the pinned sha256
+    make.mirror({"mnist.npz": rebuilt})
+
+    def where() -> str:
+        assert cli.main(["info"]) == 0
+        return next(line for line in capsys.readouterr().out.splitlines() if "mnist " in line)
+
+    assert where().split()[1:3] == ["mirror", "24.0B"]
+    assert cli.main(["fetch", "all", "-q"]) == 0
+    assert (isolated_data / "mnist.npz").read_bytes() == rebuilt  # what info said
+    assert where().split()[1] == "cache"
 
 
 def test_there_is_no_option_to_accept_another_sha256(capsys):
@@ -155,7 +161,8 @@ def test_every_lab_artifact_comes_from_public_urls_without_a_mirror(
     assert cli.main(["fetch", "all"]) == 0
 
     out = capsys.readouterr().out
-    assert out.index("Plan:") < out.index("to download:") < out.index("\nmnist: ")
+    fetched = f"mnist: {isolated_data / 'mnist.npz'}"  # one line per artifact, as it goes
+    assert out.index("mnist: downloading") < out.index(fetched) < out.index("cats_and_dogs: ")
     assert "skip chest_xray_full: optional" in out
     assert "skip mobilenet_v2_approx_top: optional" in out
     served_files = sorted(r["path"] for r in range_server.requests)

@@ -7,12 +7,14 @@ import json
 import os
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from filelock import FileLock
 
-from helpers.data import DataError, cached_info, fetch, get_artifact
+from helpers.config import REPO
+from helpers.data import DataError, fetch, get_artifact, locate, source_of
 
-fetch_module = importlib.import_module("helpers.data.fetch")  # the module, not the function
 download_module = importlib.import_module("helpers.data.download")
 store_module = importlib.import_module("helpers.data.store")
 pytestmark = pytest.mark.usefixtures("isolated_data")
@@ -101,7 +103,7 @@ def test_a_verified_cache_copy_is_reused_without_copying_again(make, monkeypatch
     def no_copy(*args):
         raise AssertionError("the cache copy should have been reused")
 
-    monkeypatch.setattr(fetch_module, "copy_from_mirror", no_copy)
+    monkeypatch.setattr(store_module, "copy_from_mirror", no_copy)
     assert fetch(make.artifact(), progress=False) == first
     assert first.stat().st_mtime_ns == stamp
 
@@ -131,17 +133,17 @@ def test_a_hand_placed_file_with_the_canonical_hash_is_adopted(make, isolated_da
 
 def test_an_interrupted_copy_leaves_nothing_and_a_rerun_recovers(make, monkeypatch, isolated_data):
     make.mirror({"toy.bin": PAYLOAD})
-    real_copy = store_module.copy_hashing
+    real_bar = store_module.tqdm
 
-    def crash(source, target, *args):
-        target.write_bytes(b"half")
-        raise KeyboardInterrupt
+    class InterruptAfterTheFirstChunk(real_bar):
+        def update(self, n=1):
+            raise KeyboardInterrupt  # the first chunk is written to the temporary file by now
 
-    monkeypatch.setattr(store_module, "copy_hashing", crash)
+    monkeypatch.setattr(store_module, "tqdm", InterruptAfterTheFirstChunk)
     with pytest.raises(KeyboardInterrupt):
         fetch(make.artifact(), progress=False)
     assert not (isolated_data / "toy.bin").exists() and leftovers(isolated_data) == []
-    monkeypatch.setattr(store_module, "copy_hashing", real_copy)
+    monkeypatch.setattr(store_module, "tqdm", real_bar)
     assert fetch(make.artifact(), progress=False).read_bytes() == PAYLOAD
 
 
@@ -223,7 +225,7 @@ def test_a_zip_is_extracted_with_its_top_folder_unwrapped(make, isolated_data):
     assert folder == isolated_data / "toy"
     assert (folder / "train" / "a" / "1.txt").read_bytes() == b"one"
     assert (folder / ".cnn-labs-extracted").read_text().split()[1] == "toy.zip"
-    assert fetch(zip_artifact(make), extract=False, progress=False) == isolated_data / "toy.zip"
+    assert fetch(zip_artifact(make), progress=False) == folder  # extracted once
     assert leftovers(isolated_data) == []
 
 
@@ -333,25 +335,30 @@ def test_a_zip_with_path_traversal_is_refused(make, isolated_data, evil):
     assert not (isolated_data.parent / "up.txt").exists()
 
 
-def test_extract_is_refused_for_a_file_that_is_not_a_zip(make):
-    make.mirror({"toy.bin": PAYLOAD})
-    with pytest.raises(DataError, match="not a zip archive"):
-        fetch(make.artifact(), extract=True, progress=False)
+# --- locate: what fetch will do ------------------------------------------------------------------
 
 
-# --- cached_info ---------------------------------------------------------------------------------
-
-
-def test_cached_info_reports_each_artifact_and_where_it_is(make, isolated_data):
-    make.mirror({"mnist.npz": PAYLOAD})
-    rows = {row["name"]: row for row in cached_info()}
-    assert rows["mnist"]["source"] == "mirror" and rows["mnist"]["path"] is None
-    assert rows["chest_xray"]["source"] == "missing" and not rows["chest_xray"]["downloadable"]
-    assert rows["chest_xray"]["derivable"] and rows["chest_xray"]["derived"] is None
+def test_locate_says_where_each_artifact_comes_from(make, isolated_data):
+    mirror = make.mirror({"mnist.npz": PAYLOAD})
+    assert locate(get_artifact("mnist")).path == mirror / "mnist.npz"
+    assert source_of("mnist") == "mirror" and source_of("chest_xray") == "derive"
+    assert source_of("cats_and_dogs") == "download"
+    assert source_of("mobilenet_v2_approx_top") == "missing"
     fetch("mnist", progress=False)
-    mnist = {row["name"]: row for row in cached_info()}["mnist"]
-    assert mnist["source"] == "cache" and mnist["path"] == isolated_data / "mnist.npz"
-    assert mnist["size"] == len(PAYLOAD) and mnist["licence"].startswith("CC BY-SA 3.0")
+    assert locate(get_artifact("mnist")).path == isolated_data / "mnist.npz"
+    assert source_of("mnist") == "cache"
+
+
+def test_locate_and_fetch_agree_when_the_mirror_has_other_bytes_than_the_cache(make, isolated_data):
+    """MNIST's case: a canonical download in the cache, the mirror's faithful rebuild listed."""
+    canonical, rebuilt = b"the canonical npz", b"the mirror's rebuilt npz"
+    artifact = make.artifact("mnist.npz", sha256=make.sha256(canonical))
+    isolated_data.mkdir(parents=True)
+    (isolated_data / "mnist.npz").write_bytes(canonical)  # adopted: it has the pinned sha256
+    make.mirror({"mnist.npz": rebuilt})
+    assert source_of(artifact) == "mirror" and locate(artifact).sha256 == make.sha256(rebuilt)
+    assert fetch(artifact, progress=False).read_bytes() == rebuilt  # what locate said
+    assert source_of(artifact) == "cache"
 
 
 @pytest.mark.slow
@@ -387,8 +394,10 @@ def big_artifact(make, server, **fields):
 
 
 def partial_files(folder):
-    """The files of an unfinished download in the cache."""
-    return sorted(p.name for p in folder.iterdir() if ".partial" in p.name or ".lock" in p.name)
+    """The files of an unfinished download in the cache (its bytes, their record, the lock)."""
+    return sorted(
+        p.name for p in folder.iterdir() if p.name.endswith((".partial", ".json", ".lock"))
+    )
 
 
 def test_a_dropped_connection_is_resumed_with_a_range_request(
@@ -404,8 +413,8 @@ def test_a_dropped_connection_is_resumed_with_a_range_request(
     resumed = [r for r in range_server.requests if r["range"]]
     assert resumed[0]["if_range"], "a resumed request names the version it continues"
     out = capsys.readouterr().out
-    assert "downloading big.bin (10.2 kB)" in out  # the size is said before the bytes flow
-    assert "connection dropped after 4.0 kB of 10.2 kB; resuming" in out
+    assert "downloading big.bin (10.2kB)" in out  # the size is said before the bytes flow
+    assert "connection dropped after 4.00kB of 10.2kB; resuming" in out
     assert partial_files(isolated_data) == [] and leftovers(isolated_data) == []
 
 
@@ -413,7 +422,7 @@ def test_an_interrupted_download_is_kept_and_the_next_run_resumes_it(
     make, range_server, isolated_data, small_chunks, monkeypatch
 ):
     artifact = big_artifact(make, range_server)
-    real_bar = download_module.tqdm
+    real_bar = store_module.tqdm
 
     class InterruptHalfWay(real_bar):
         def update(self, n=1):
@@ -421,15 +430,18 @@ def test_an_interrupted_download_is_kept_and_the_next_run_resumes_it(
             if self.n >= 5000:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(download_module, "tqdm", InterruptHalfWay)
+    monkeypatch.setattr(store_module, "tqdm", InterruptHalfWay)
     with pytest.raises(KeyboardInterrupt):
         fetch(artifact)  # with progress: a disabled bar counts nothing
     partial = isolated_data / "big.bin.partial"
     assert partial.read_bytes() == BIG[:5000]
     assert not (isolated_data / "big.bin").exists()
-    assert partial_files(isolated_data) == ["big.bin.partial", "big.bin.partial.json"]
+    assert set(partial_files(isolated_data)) - {"big.bin.lock"} == {
+        "big.bin.partial",
+        "big.bin.partial.json",
+    }
 
-    monkeypatch.setattr(download_module, "tqdm", real_bar)
+    monkeypatch.setattr(store_module, "tqdm", real_bar)
     assert fetch(artifact, progress=False).read_bytes() == BIG
     assert range_server.ranges("big.bin") == [None, "bytes=5000-"]
     assert partial_files(isolated_data) == []
@@ -445,7 +457,7 @@ def test_a_download_that_keeps_dropping_says_the_part_is_kept(
         fetch(artifact, progress=False)
     message = str(caught.value)
     assert "stopped after 3,000 of 10,240 bytes" in message
-    assert "big.bin.partial" in message and "resumes" in message
+    assert "big.bin.partial" in message and "run the command again to resume" in message
     assert fetch(artifact, progress=False).read_bytes() == BIG
     assert range_server.ranges("big.bin") == [None, "bytes=3000-"]
 
@@ -529,20 +541,30 @@ def test_a_resume_past_the_end_restarts_cleanly(make, range_server, isolated_dat
     assert range_server.ranges("big.bin") == ["bytes=5000-", None]  # 416, then from the start
 
 
-def test_a_second_download_of_the_same_file_is_refused_while_one_runs(
-    make, range_server, isolated_data
+def test_a_second_download_waits_for_the_first_and_then_finds_the_file_done(
+    make, range_server, isolated_data, capsys
 ):
     artifact = big_artifact(make, range_server)
     isolated_data.mkdir()
-    lock = isolated_data / "big.bin.partial.lock"
-    lock.write_text("12345\n")
-    with pytest.raises(DataError, match=r"another download of big\.bin is under way"):
-        fetch(artifact, progress=False)
-    assert range_server.requests == [] and lock.exists()
-    old = time.time() - 2 * download_module.LOCK_STALE_AFTER  # a download that died long ago
-    os.utime(lock, (old, old))
+    first = FileLock(isolated_data / "big.bin.lock")  # held by "another process" downloading
+    first.acquire()
+    with ThreadPoolExecutor(1) as pool:
+        second = pool.submit(fetch, artifact)
+        time.sleep(0.5)
+        assert not second.done()  # it waits
+        (isolated_data / "big.bin").write_bytes(BIG)  # the first download finishes
+        (isolated_data / "big.bin.sha256").write_text(f"{make.sha256(BIG)}  big.bin\n")
+        first.release()
+        assert second.result(timeout=10) == isolated_data / "big.bin"
+    assert range_server.requests == []  # nothing downloaded twice
+    assert "another process is downloading big.bin; waiting" in capsys.readouterr().out
+
+
+def test_a_lock_left_by_a_download_that_died_does_not_block(make, range_server, isolated_data):
+    artifact = big_artifact(make, range_server)
+    isolated_data.mkdir()
+    (isolated_data / "big.bin.lock").write_text("12345\n")  # nobody holds it
     assert fetch(artifact, progress=False).read_bytes() == BIG
-    assert not lock.exists()
 
 
 # --- no unconfirmed sha256: a hash nobody could check is not pinned -------------------------------
@@ -556,13 +578,13 @@ def test_a_mismatch_with_a_pinned_hash_is_discarded_and_cannot_be_overridden(
         fetch(artifact, progress=False)
     with pytest.raises(TypeError):
         fetch(artifact, progress=False, accept_sha256=make.sha256(BIG))  # no such way round
-    assert sorted(p.name for p in isolated_data.iterdir()) == []
+    assert sorted(p.name for p in isolated_data.iterdir()) == ["big.bin.lock"]  # nothing else
 
 
 def test_cats_and_dogs_is_checked_by_size_with_a_note_on_the_unchecked_hash():
     cats = get_artifact("cats_and_dogs")
     assert cats.sha256 is None and cats.size == 68_606_236
-    assert "third-party" in cats.notes and "91af24e0" in cats.notes
+    assert "91af24e0" in (REPO / "data" / "README.md").read_text()  # noted, not pinned
     assert get_artifact("mnist").sha256 is not None
     assert not hasattr(cats, "sha256_unconfirmed")
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.data import DataError, check_image_folder, load_images, scan_image_folder
-from helpers.data.folders import split_table
+from helpers.data import DataError, load_images, scan_image_folder
 
 pytestmark = pytest.mark.usefixtures("isolated_data")
 
@@ -143,66 +142,3 @@ def test_palette_16_bit_and_bilevel_images_load(tmp_path, make):
     images, ok = load_images([sixteen, palette, bilevel], 4, color_mode="grayscale")
     assert ok.all()
     assert images[:, 2, 2, 0].tolist() == [round(40000 / 65535 * 255), 255, 255]
-
-
-# --- checking a whole folder --------------------------------------------------------------------
-
-
-def bad_tree(root, make):
-    """A train/validation tree with one corrupt file, junk, and unusual modes."""
-    make.class_tree(root / "train", {"cats": 3, "dogs": 3})
-    make.class_tree(root / "validation", {"cats": 2, "dogs": 2})
-    (root / "train" / "dogs" / "dog.broken.jpg").write_bytes(b"not really a jpeg")
-    (root / "train" / "cats" / ".DS_Store").write_bytes(b"\0")
-    make.image(root / "validation" / "cats" / "cmyk.jpg", "CMYK", (0, 0, 0, 0))
-    make.image(root / "validation" / "dogs" / "alpha.png", "RGBA", (1, 2, 3, 4))
-    return root
-
-
-def test_check_reports_splits_unreadable_files_junk_and_modes(tmp_path, make):
-    report = check_image_folder(bad_tree(tmp_path / "pets", make))
-    assert not report.ok
-    assert report.counts == {
-        "train": {"cats": 3, "dogs": 4},
-        "validation": {"cats": 3, "dogs": 3},
-    }
-    assert [p.name for p, _ in report.unreadable] == ["dog.broken.jpg"]
-    assert [p.name for p, _ in report.skipped] == [".DS_Store"]
-    assert report.modes["CMYK"] == 1 and report.modes["RGBA"] == 1 and report.modes["RGB"] == 10
-    text = report.format()
-    assert "train/dogs/dog.broken.jpg" in text and "NOT OK: 1 unreadable" in text
-    assert "1 CMYK" in text and "1 with alpha" in text
-    assert text.splitlines()[2].split() == ["split", "cats", "dogs", "total"]
-
-
-def test_check_of_a_single_class_tree_that_is_fine(tmp_path, make):
-    report = check_image_folder(make.class_tree(tmp_path / "train", {"a": 2, "b": 1}))
-    assert report.ok and report.counts == {".": {"a": 2, "b": 1}}
-    assert report.format().endswith("OK: 3 images, every image decodes.")
-
-
-def test_check_reports_an_empty_class_folder_as_a_problem(tmp_path, make):
-    root = tmp_path / "data"
-    make.class_tree(root / "train", {"a": 1, "b": 1})
-    make.class_tree(root / "test", {"a": 1})
-    (root / "test" / "b").mkdir()
-    report = check_image_folder(root)
-    assert not report.ok and "test" not in report.counts
-    assert str(root / "test" / "b") in report.problems[0]
-
-
-def test_check_without_verify_only_scans(tmp_path, make):
-    report = check_image_folder(bad_tree(tmp_path / "pets", make), verify=False)
-    assert report.ok and report.unreadable == [] and not report.modes
-
-
-def test_one_split_table_for_the_check_command_and_the_dataset_summary():
-    counts = {"train": {"a": 123456, "b": 7}, "validation": {"a": 3}}
-    assert split_table(counts) == [
-        "split              a       b   total",
-        "train         123456       7  123463",
-        "validation         3       -       3",
-    ]
-    named = split_table({"test": {"NORMAL": 1}}, class_names=["NORMAL", "PNEUMONIA"])
-    assert named[0].split() == ["split", "NORMAL", "PNEUMONIA", "total"]
-    assert named[1].split() == ["test", "1", "-", "1"]

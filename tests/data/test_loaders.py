@@ -57,7 +57,7 @@ def test_cats_and_dogs_splits_follow_the_documented_rule(cats_and_dogs):
     for names in (validation_names, test_names):
         numbers = [int(name.split(".")[1]) for name in names]
         assert min(numbers) < 2050 and max(numbers) > 2450
-    assert cats_and_dogs.image_shape == (32, 32, 3)
+    assert cats_and_dogs["train"].images.shape[1:] == (32, 32, 3)
     assert cats_and_dogs["train"].images.dtype == np.uint8
 
 
@@ -144,4 +144,18 @@ def test_chest_xray_validation_is_carved_from_train_by_patient(course_data):
     train_patients = {patient_id(f) for f in data["train"].files}
     validation_patients = {patient_id(f) for f in data["validation"].files}
     assert not train_patients & validation_patients
-    assert data.image_shape == (32, 32, 1)
+    assert data["train"].images.shape[1:] == (32, 32, 1)
+
+
+def test_the_summary_table_keeps_its_layout():
+    def split(labels):
+        return ImageSplit(np.zeros((len(labels), 1, 1, 1), np.uint8), np.array(labels), [])
+
+    data = loaders.ImageDataset(
+        "x", ["a", "b"], {"train": split([0, 0, 1]), "validation": split([0])}
+    )
+    assert data.summary().splitlines() == [
+        "split         a  b   total",
+        "train         2  1       3",
+        "validation    1  0       1",
+    ]
