@@ -18,7 +18,7 @@ METHOD = """\
 ## How it is measured
 
 * **Same photos, same seed, same process.** Both pipelines train on the course loader's
-  training split and validate on its validation split (the first half per class of the shipped
+  training split and validate on its validation split (the seeded half per class of the shipped
   `validation/` folder); the classic pipeline reads the very files the course loader decoded.
   Runs alternate (classic, course, classic, …), each in a fresh Keras session seeded with
   Lab 3's `SEED`; ratios pair the runs of one repetition.
@@ -230,7 +230,8 @@ def markdown(results: dict, course_table: list[str], course: dict) -> str:
     lines += [
         "## Machine",
         "",
-        f"{machine['processor']}, {machine['usable_cpus']} usable CPUs "
+        f"{machine['processor']} ({machine.get('cpu_kind', 'CPU kind not recorded')}), "
+        f"{machine['usable_cpus']} usable CPUs "
         f"({machine['cpu_count']} in the machine), {machine['platform']}; Python "
         f"{machine['python']}, TensorFlow {machine['tensorflow']}, Keras {machine['keras']}. "
         f"Load average (1, 5, 15 min) at the start {machine['load_at_start']}, at the end "
@@ -241,7 +242,7 @@ def markdown(results: dict, course_table: list[str], course: dict) -> str:
     return "\n".join(lines)
 
 
-def figure(race: dict, thresholds, path: Path) -> Path:
+def draw_figure(race: dict, thresholds):
     """Validation accuracy against wall seconds, one thin line per run; thresholds dashed."""
     import matplotlib
 
@@ -274,7 +275,15 @@ def figure(race: dict, thresholds, path: Path) -> Path:
     ax.set_ylabel("validation accuracy")
     ax.set_title("Cats vs dogs: validation accuracy against wall time, every run")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
+    fig.legend(loc="outside lower center", fontsize=8)  # below the axes: it covers no point
+    return fig
+
+
+def figure(race: dict, thresholds, path: Path) -> Path:
+    """Save ``draw_figure`` to ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = draw_figure(race, thresholds)
     fig.savefig(path)
     plt.close(fig)
     return path

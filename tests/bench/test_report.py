@@ -38,6 +38,7 @@ def results(quick=False, lab_params=412_913, thresholds=(0.7, 0.75, 0.8)):
         },
         "machine": {
             "processor": "Test CPU",
+            "cpu_kind": "AMX (fast bfloat16)",
             "usable_cpus": 2,
             "cpu_count": 4,
             "platform": "X",
@@ -125,6 +126,16 @@ def test_a_threshold_the_course_never_reached_gets_no_ratio(tmp_path):
     assert "| time to 90% validation accuracy, classic ÷ course | n/a (the course did" in text
 
 
+def test_the_machine_section_names_the_cpu_kind_every_timing_comes_from(tmp_path):
+    text = report.markdown(results(), *report.course_rows(course_file(tmp_path)))
+    assert "Test CPU (AMX (fast bfloat16)), 2 usable CPUs" in text
+    older = results()
+    del older["machine"]["cpu_kind"]
+    assert "Test CPU (CPU kind not recorded)" in report.markdown(
+        older, *report.course_rows(course_file(tmp_path))
+    )
+
+
 def test_every_run_shows_its_seconds_per_epoch_from_its_clock(tmp_path):
     table, course = report.course_rows(course_file(tmp_path))
     text = report.markdown(results(), table, course)
@@ -163,3 +174,15 @@ def test_write_produces_the_json_the_tables_and_the_figure(tmp_path):
     assert stored["race"]["runs"] == RUNS and stored["course"]["total_seconds"] == 350
     assert paths[1].read_text().startswith("# cnn-labs benchmark")
     assert paths[2].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_figure_keeps_its_legend_off_the_curves(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig = report.draw_figure(results()["race"], (0.7, 0.75, 0.8))
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    legend = fig.legends[0].get_window_extent()
+    assert not legend.overlaps(ax.get_window_extent())
+    assert [t.get_text() for t in fig.legends[0].get_texts()][0].startswith("classic")
+    plt.close(fig)
