@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import importlib
 import json
 import os
 import subprocess
@@ -395,3 +396,15 @@ def _has_token(process) -> bool:
         return TOKEN_ENV in process.environ()
     except (psutil.Error, OSError):
         return False
+
+
+def test_data_problems_say_in_words_what_fetching_would_do(monkeypatch):
+    fetch_module = importlib.import_module("helpers.data.fetch")
+    where = {"mnist": "download", "chest_xray": "derive", "cats_and_dogs": "missing"}
+    monkeypatch.setattr(fetch_module, "source_of", lambda a: where.get(a.name, "cache"))
+    assert cli.data_problems() == [
+        "mnist (mnist.npz) would be downloaded",
+        "cats_and_dogs (cats_and_dogs_filtered.zip) is in no mirror and has no public download",
+        "chest_xray (chest_xray_small.zip) would be derived from its public source "
+        "(a 1.2 GB download)",
+    ]

@@ -19,10 +19,16 @@ def data_problems() -> list[str]:
     from helpers.data.fetch import source_of
     from helpers.data.registry import ARTIFACTS
 
+    says = {
+        "download": "would be downloaded",
+        "derive": "would be derived from its public source (a 1.2 GB download)",
+        "missing": "is in no mirror and has no public download",
+    }
+    found = {artifact: source_of(artifact) for artifact in ARTIFACTS.values()}
     return [
-        f"{artifact.name} ({artifact.filename}) would be {source_of(artifact)}ed"
-        for artifact in ARTIFACTS.values()
-        if not artifact.optional and source_of(artifact) not in ("cache", "mirror")
+        f"{artifact.name} ({artifact.filename}) {says[where]}"
+        for artifact, where in found.items()
+        if not artifact.optional and where not in ("cache", "mirror")
     ]
 
 
