@@ -16,6 +16,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from helpers.plots import (
     course_style,
     draw_epoch_line,
+    grid_shape,
     history_dict,
     set_suptitle,
     subplots_grid,
@@ -44,8 +45,7 @@ def plot_runs_side_by_side(
     missing = [label for label, run in histories.items() if not run.get(metric)]
     if not histories or missing:
         raise ValueError(f"no {metric!r} recorded for {missing or 'any run'}")
-    ncols = min(ncols, len(histories))
-    nrows = -(-len(histories) // ncols)
+    nrows, ncols = grid_shape(len(histories), ncols)
     with course_style():
         fig, axes = subplots_grid(
             nrows, ncols, figsize=(3.3 * ncols, 3.0 * nrows + 0.4), sharex=True, sharey=True

@@ -27,11 +27,15 @@ from matplotlib.figure import Figure
 
 from helpers.evidence import Rate, rate
 from helpers.plots import (
+    CURVE_COLORS,
     TITLE_SIZE,
     clean_image_axis,
     course_style,
+    draw_image,
+    grid_shape,
     set_suptitle,
     subplots_grid,
+    text_width,
     unit_range,
 )
 
@@ -53,26 +57,6 @@ _ACTIVATIONS = ("Activation", "ReLU", "LeakyReLU", "ELU", "PReLU")
 
 
 # --------------------------------------------------------------------------- Grad-CAM
-
-
-def _text_width(text: str, size: float) -> float:
-    """Width in inches of one line of text at a font size, in matplotlib's default font."""
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextToPath
-
-    width, _, _ = TextToPath().get_text_width_height_descent(text, FontProperties(size=size), False)
-    return width / 72
-
-
-def _gray(ax, image: np.ndarray) -> None:
-    """One [0, 1] image, grayscale or RGB, without ticks or frame."""
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    if image.ndim == 2:
-        ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0)
-    else:
-        ax.imshow(image)
-    clean_image_axis(ax)
 
 
 def _last_convolution(model) -> Any:
@@ -257,11 +241,10 @@ def show_grad_cam(
     titles = list(titles) if titles is not None else [""] * n
     if len(titles) != n:
         raise ValueError(f"got {n} images but {len(titles)} titles")
-    ncols = max(1, min(int(ncols), n))
-    nrows = -(-n // ncols)
+    nrows, ncols = grid_shape(n, ncols)
     lines = max((t.count("\n") + 1 for t in titles if t), default=0)
     widest = max(
-        (_text_width(line, TITLE_SIZE) for t in titles for line in t.split("\n")), default=0
+        (text_width(line, TITLE_SIZE) for t in titles for line in t.split("\n")), default=0
     )
     width = max(1.6, widest + 0.3)
     height = 2 * min(width, 1.7) + 0.2 * lines
@@ -278,10 +261,10 @@ def show_grad_cam(
                 plain.axis("off")
                 overlaid.axis("off")
                 continue
-            _gray(plain, batch[i])
+            draw_image(plain, batch[i])
             if titles[i]:
                 plain.set_title(titles[i], fontsize=TITLE_SIZE)
-            _gray(overlaid, batch[i])
+            draw_image(overlaid, batch[i])
             overlaid.imshow(heat[i], cmap=HEAT_CMAP, vmin=0.0, vmax=1.0, alpha=alpha)
             clean_image_axis(overlaid)
         bar = fig.colorbar(
@@ -493,7 +476,7 @@ def plot_feature_map(
         raise ValueError(f"got {len(y)} labels but {len(wrong)} mistakes")
     if not methods:
         raise ValueError("methods is empty: pass 'pca', 'tsne' or both")
-    colors = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown")
+    colors = CURVE_COLORS
     with course_style():
         fig, axes = subplots_grid(1, len(methods), figsize=(4.6 * len(methods) + 1.6, 4.4))
         for ax, method in zip(axes[0], methods, strict=True):

@@ -45,6 +45,8 @@ MAX_GRID_IMAGES = 256
 
 #: Font size of the title above each image of a grid.
 TITLE_SIZE = 9
+#: Colours of the curves or classes one figure compares, in order.
+CURVE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown")
 
 _RC = {
     "font.size": 10,
@@ -164,7 +166,7 @@ def _as_image_batch(images: Any) -> np.ndarray:
     return batch
 
 
-def _show(ax, image: np.ndarray, **kwargs) -> None:
+def draw_image(ax, image: np.ndarray, **kwargs) -> None:
     """Draw one [0, 1] image without ticks or frame; grayscale uses the gray colormap."""
     shown = _panel(image)
     if shown.ndim == 2:
@@ -181,7 +183,8 @@ def clean_image_axis(ax) -> None:
         spine.set_visible(False)
 
 
-def _grid_shape(n: int, ncols: int) -> tuple[int, int]:
+def grid_shape(n: int, ncols: int) -> tuple[int, int]:
+    """(rows, columns) of a grid of ``n`` panels, at most ``ncols`` per row."""
     ncols = max(1, min(int(ncols), n))
     return math.ceil(n / ncols), ncols
 
@@ -195,27 +198,27 @@ def _image_grid(
 ) -> Figure:
     """One panel per [0, 1] image with its (possibly coloured) title; unused cells off."""
     n = len(images)
-    nrows, ncols = _grid_shape(n, ncols)
+    nrows, ncols = grid_shape(n, ncols)
     lines = max((t.count("\n") + 1 for t in titles if t), default=0)
     title_lines = [line for t in titles for line in t.split("\n")]
-    widest = max((_text_width(line, TITLE_SIZE) for line in title_lines), default=0)
+    widest = max((text_width(line, TITLE_SIZE) for line in title_lines), default=0)
     width = max(1.5, widest + 0.3)  # inches per panel: room for the widest title line
     height = min(width, 1.8) + 0.2 * lines  # the image, plus one text line per title line
-    figure_width = max(width * ncols, 1.15 * _text_width(title or "", 13) + 0.5)  # bold suptitle
+    figure_width = max(width * ncols, 1.15 * text_width(title or "", 13) + 0.5)  # bold suptitle
     with course_style():
         fig, axes = subplots_grid(nrows, ncols, figsize=(figure_width, height * nrows + 0.4))
         for i, ax in enumerate(axes.flat):
             if i >= n:
                 ax.axis("off")
                 continue
-            _show(ax, images[i])
+            draw_image(ax, images[i])
             if titles[i]:
                 ax.set_title(titles[i], fontsize=TITLE_SIZE, color=colors[i] or "black")
         set_suptitle(fig, title)
     return fig
 
 
-def _text_width(text: str, size: float) -> float:
+def text_width(text: str, size: float) -> float:
     """Width in inches of one line of text at a font size, in matplotlib's default font."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
@@ -670,7 +673,7 @@ def plot_roc_curve(
     """
     from sklearn.metrics import RocCurveDisplay
 
-    colors = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown")
+    colors = CURVE_COLORS
 
     def positive_scores(values: Any) -> np.ndarray:
         s = _to_numpy(values).astype(float)
@@ -903,7 +906,7 @@ def plot_filters(
             f"plot_filters draws kernels with 1 (grayscale) or 3 (RGB) input channels; this one "
             f"has {in_ch}. Pick one input channel, e.g. kernel[:, :, :1, :]"
         )
-    nrows, ncols = _grid_shape(out_ch, ncols)
+    nrows, ncols = grid_shape(out_ch, ncols)
     with course_style():
         fig, axes = subplots_grid(nrows, ncols, figsize=(1.2 * ncols + 0.3, 1.3 * nrows + 0.6))
         for i, ax in enumerate(axes.flat):
