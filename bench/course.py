@@ -16,9 +16,9 @@ from pathlib import Path
 
 import keras
 import nbformat
-import papermill
 
 import helpers as h
+from helpers.spreads import parameter_defaults
 from helpers.training import choose_precision
 
 LAB3 = h.REPO / "solutions" / "03_data_augmentation.ipynb"
@@ -42,19 +42,10 @@ class Recipe:
 
 
 def read_recipe(notebook: Path = LAB3) -> Recipe:
-    """The Recipe in a notebook's parameters cell (``papermill.inspect_notebook``)."""
+    """The Recipe in a notebook's parameters cell (``helpers.spreads.parameter_defaults``)."""
     names = {f.name.upper(): f.name for f in fields(Recipe)}
-    values = {}
-    for name, parameter in papermill.inspect_notebook(str(notebook)).items():
-        if name in names:
-            try:
-                values[names[name]] = ast.literal_eval(parameter["default"])
-            except (ValueError, SyntaxError):
-                raise ValueError(
-                    f"{notebook}: the parameters cell sets {name} = {parameter['default']}, "
-                    "which is not a Python literal; write the value itself (e.g. 0.0005)"
-                ) from None
-    return Recipe(**values)
+    found = parameter_defaults(notebook)
+    return Recipe(**{names[name]: value for name, value in found.items() if name in names})
 
 
 # ----------------------------------------------------------------- copied from Lab 3

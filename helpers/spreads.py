@@ -34,10 +34,19 @@ def parameter_defaults(notebook: Path) -> dict:
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not tagged:
         raise ValueError(f"{notebook} has no cell tagged 'parameters'")
+    source = "".join(tagged[0]["source"])
     values = {}
-    for node in ast.parse("".join(tagged[0]["source"])).body:
+    for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            values[node.targets[0].id] = ast.literal_eval(node.value)
+            name = node.targets[0].id
+            try:
+                values[name] = ast.literal_eval(node.value)
+            except ValueError:
+                written = ast.get_source_segment(source, node.value)
+                raise ValueError(
+                    f"{notebook}: the parameters cell sets {name} = {written}, "
+                    "which is not a Python literal; write the value itself (e.g. 0.0005)"
+                ) from None
     return values
 
 

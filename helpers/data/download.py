@@ -21,12 +21,18 @@ from tqdm import tqdm
 from helpers.config import MIRROR_ENV
 from helpers.data.errors import DataError
 from helpers.data.registry import Artifact
-from helpers.data.store import bar, install_file, say, sha256_of, verified_cache_hash, write_text
+from helpers.data.store import (
+    CHUNK,
+    bar,
+    install_file,
+    say,
+    sha256_of,
+    verified_cache_hash,
+    write_text,
+)
 
 __all__ = ["download"]
 
-#: Bytes read at a time.
-CHUNK = 1 << 20
 #: Seconds before a download stalls out.
 TIMEOUT = 60
 #: Times a download that stopped half-way is resumed within one fetch before giving up.
